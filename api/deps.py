@@ -1,0 +1,70 @@
+"""Request dependencies: the per-request transaction, the caller, and who may call what."""
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from core.db import begin_session, get_engine
+from core.security import decode_access_token
+from models.user import User
+from services.errors import Forbidden, NotAuthenticated
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed after the handler returns, before the response.
+
+    Services flush, never commit. An exception rolls everything back.
+    """
+    with Session(get_engine(), expire_on_commit=False) as session:
+        begin_session(session, for_write=request.method not in SAFE_METHODS)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit
+# is reported to the client instead of being lost after a 200.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_current_user(
+    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    user_id = decode_access_token(token) if token else None
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active:
+        raise NotAuthenticated()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*allowed: str) -> Callable[[User], User]:
+    """A dependency that lets only the given roles through (documented in OpenAPI)."""
+
+    def dependency(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise Forbidden()
+        return user
+
+    dependency.roles = allowed  # type: ignore[attr-defined]
+    return dependency
+
+
+Operator = Annotated[User, Depends(require_roles("operator"))]
+Reviewer = Annotated[User, Depends(require_roles("reviewer", "admin"))]
+Admin = Annotated[User, Depends(require_roles("admin"))]
+Inspector = Annotated[User, Depends(require_roles("inspector"))]
+Staff = Annotated[User, Depends(require_roles("reviewer", "admin", "inspector"))]
+AnyUser = Annotated[User, Depends(require_roles("operator", "reviewer", "inspector", "admin"))]

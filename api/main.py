@@ -1,0 +1,52 @@
+"""The application factory; `api.main:app` is the ASGI app."""
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from api import problems
+from api.routes import auth, enterprises, health, reference, users
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+快递末端网点备案服务 — courier terminal-outlet filing for Hezhou (贺州市).
+
+Errors are `application/problem+json` with a stable `code` and a Chinese `detail`.
+Each operation states the roles that may call it; **Public** ones need no login.
+"""
+
+
+def _roles_of(route: APIRoute) -> tuple[str, ...] | None:
+    """The roles a route's dependencies admit, or None when no login is required."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        roles = getattr(dependant.call, "roles", None)
+        if roles:
+            return tuple(roles)
+        pending.extend(dependant.dependencies)
+    return None
+
+
+def _document_roles(router: APIRouter) -> None:
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        roles = _roles_of(route)
+        line = f"**Roles:** {', '.join(roles)}" if roles else "**Public:** no login required"
+        route.description = f"{line}\n\n{route.description or ''}".strip()
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": list(roles or ["public"])}
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="快递末端网点备案服务", version="0.1.0", description=DESCRIPTION)
+    problems.install(app)
+    _document_roles(health.router)
+    app.include_router(health.router)
+    for module in (auth, users, reference, enterprises):
+        _document_roles(module.router)
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app
+
+
+app = create_app()

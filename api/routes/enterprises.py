@@ -1,0 +1,41 @@
+from fastapi import APIRouter, status
+
+from api.deps import Reviewer, SessionDep
+from schemas.enterprises import EnterprisePublic, EnterpriseRegister
+from services import enterprises
+
+router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+
+
+@router.post("/register", response_model=EnterprisePublic, status_code=status.HTTP_201_CREATED)
+def register(session: SessionDep, body: EnterpriseRegister) -> EnterprisePublic:
+    """Public. Registers a courier enterprise and its operator login, pending approval."""
+    enterprise = enterprises.register(session, **body.model_dump())
+    return EnterprisePublic.model_validate(enterprise)
+
+
+@router.get("", response_model=list[EnterprisePublic])
+def list_enterprises(
+    session: SessionDep, reviewer: Reviewer, status: str | None = None
+) -> list[EnterprisePublic]:
+    """Enterprises inside the caller's jurisdiction (`status=pending` for the approval queue)."""
+    rows = enterprises.list_within(session, within=reviewer.jurisdiction, status=status)
+    return [EnterprisePublic.model_validate(e) for e in rows]
+
+
+@router.get("/{enterprise_id}", response_model=EnterprisePublic)
+def get_enterprise(session: SessionDep, reviewer: Reviewer, enterprise_id: int) -> EnterprisePublic:
+    return EnterprisePublic.model_validate(
+        enterprises.get_within(session, enterprise_id, within=reviewer.jurisdiction)
+    )
+
+
+@router.post("/{enterprise_id}/approve", response_model=EnterprisePublic)
+def approve(session: SessionDep, reviewer: Reviewer, enterprise_id: int) -> EnterprisePublic:
+    """Approves a pending registration; its operator account can then log in."""
+    enterprise = enterprises.get_within(
+        session, enterprise_id, within=reviewer.jurisdiction, for_update=True
+    )
+    return EnterprisePublic.model_validate(
+        enterprises.approve(session, enterprise, approver=reviewer)
+    )

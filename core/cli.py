@@ -1,0 +1,162 @@
+"""`outlet-filing`: the service's command line."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from core.config import get_settings
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from core.db import get_engine
+
+    return get_engine()
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from core.db import session_scope
+    from core.migrate import upgrade
+    from services import regions
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    with session_scope() as session:
+        written = regions.load_regions(
+            session, regions.read_regions_csv(regions.DEFAULT_REGIONS_FILE)
+        )
+    print(f"数据库已迁移到最新版本；地区数据更新 {written} 条。")
+    return 0
+
+
+def cmd_load_regions(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from core.db import session_scope
+    from services import regions
+
+    with session_scope() as session:
+        written = regions.load_regions(session, regions.read_regions_csv(Path(args.path)))
+    print(f"地区数据更新 {written} 条。")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from core.db import session_scope
+    from services import accounts
+    from services.errors import DomainError
+
+    try:
+        with session_scope() as session:
+            user = accounts.create_user(
+                session,
+                username=args.username,
+                password=args.password,
+                role=args.role,
+                jurisdiction=args.jurisdiction,
+                display_name=args.display_name or args.username,
+            )
+            print(f"已创建用户 {user.username}（{user.role}，辖区 {user.jurisdiction}）")
+    except DomainError as error:
+        print(f"创建失败：{error.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _require_current_schema() -> bool:
+    from core.migrate import schema_is_current
+
+    if not schema_is_current(_engine()):
+        print(
+            "数据库结构不是最新版本，请先运行 `outlet-filing migrate`。\n"
+            "The database schema is behind: run `outlet-filing migrate` first.",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from core.db import session_scope
+    from services import demo
+
+    if not _require_current_schema():
+        return 2
+    with session_scope() as session:
+        if not demo.database_is_empty(session):
+            if not args.if_empty:
+                print("数据库已有数据，未写入演示数据。", file=sys.stderr)
+                return 2
+            print("数据库已有数据，跳过演示数据。")
+            _print_logins(None)
+            return 0
+        logins = demo.seed(session)
+    _print_logins(logins)
+    return 0
+
+
+def _print_logins(logins: "Sequence[object] | None") -> None:
+    from services.demo import DEMO_PASSWORD
+
+    print(f"\n演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins, password {DEMO_PASSWORD}:")
+    if logins is None:
+        print("  admin, reviewer, reviewer_451102, op_sf, … (see README)")
+        return
+    for login in logins:
+        print(f"  {login.username:<18} {login.role:<28} {login.scope}")  # type: ignore[attr-defined]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if not _require_current_schema():
+        return 2
+    uvicorn.run(
+        "api.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="outlet-filing", description="快递末端网点备案服务")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="upgrade the database to the latest schema").set_defaults(
+        func=cmd_migrate
+    )
+    load = commands.add_parser("load-regions", help="load a code,name,level,parent_code CSV file")
+    load.add_argument("path")
+    load.set_defaults(func=cmd_load_regions)
+
+    create = commands.add_parser("create-user", help="create a staff account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--role", required=True, choices=["reviewer", "inspector", "admin"])
+    create.add_argument("--jurisdiction", default="451100")
+    create.add_argument("--display-name")
+    create.set_defaults(func=cmd_create_user)
+
+    seed = commands.add_parser("seed-demo", help="load a believable Hezhou demo data set")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    serve = commands.add_parser("serve", help="serve the API (refuses a schema that is behind)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

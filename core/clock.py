@@ -1,0 +1,25 @@
+"""The one place the service reads the time, so tests can fix it."""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
+
+_now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+
+def now() -> datetime:
+    """Current time, timezone-aware (UTC)."""
+    return _now()
+
+
+def today() -> date:
+    """Today's date in China, where every deadline is counted."""
+    return now().astimezone(CHINA_TZ).date()
+
+
+def set_clock(func: Callable[[], datetime] | None) -> None:
+    """Replace the clock (tests); `None` restores the real one."""
+    global _now
+    _now = func or (lambda: datetime.now(UTC))

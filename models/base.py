@@ -1,0 +1,33 @@
+"""Shared column helpers and the metadata naming convention Alembic relies on."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlmodel import Field, SQLModel
+
+from core import clock
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def timestamp_field(*, nullable: bool = False, **kwargs: Any) -> Any:
+    """A timezone-aware timestamp column, defaulting to now when not nullable."""
+    if nullable:
+        return Field(default=None, sa_type=DateTime(timezone=True), nullable=True, **kwargs)
+    return Field(default_factory=clock.now, sa_type=DateTime(timezone=True), **kwargs)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored timestamp is UTC."""
+    from datetime import UTC
+
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

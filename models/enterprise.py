@@ -1,0 +1,28 @@
+from datetime import datetime
+
+from sqlmodel import CheckConstraint, Field, SQLModel
+
+from models.base import timestamp_field
+
+ENTERPRISE_STATUSES = ("pending", "approved")
+
+
+class Enterprise(SQLModel, table=True):
+    """A courier enterprise or branch that files outlets (the operator, 开办者)."""
+
+    __table_args__ = (CheckConstraint("status IN ('pending','approved')", name="status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    uscc: str = Field(max_length=18, unique=True)
+    licence_no: str = Field(max_length=64)
+    region_code: str = Field(foreign_key="region.code", max_length=12, index=True)
+    is_branch: bool = Field(default=False)
+    contact_name: str = Field(max_length=64)
+    contact_mobile: str = Field(max_length=20)
+    status: str = Field(default="pending", max_length=16)
+    created_at: datetime = timestamp_field()
+    approved_at: datetime | None = timestamp_field(nullable=True)
+    approved_by_id: int | None = Field(default=None)
+    licence_cancelled_at: datetime | None = timestamp_field(nullable=True)
+    licence_cancellation_reason: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,28 @@
+from datetime import datetime
+
+from sqlmodel import CheckConstraint, Field, SQLModel
+
+from models.base import timestamp_field
+
+ROLES = ("operator", "reviewer", "inspector", "admin")
+
+
+class User(SQLModel, table=True):
+    """A login. Staff act inside `jurisdiction`; an operator acts for its `enterprise_id`."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role IN ('operator','reviewer','inspector','admin')", name="role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=256)
+    role: str = Field(max_length=16)
+    jurisdiction: str = Field(foreign_key="region.code", max_length=12)
+    display_name: str = Field(max_length=64)
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    active: bool = Field(default=True)
+    failed_login_count: int = Field(default=0)
+    locked_until: datetime | None = timestamp_field(nullable=True)
+    created_at: datetime = timestamp_field()

@@ -1,0 +1,28 @@
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.common import ShortText
+
+
+class RegionNode(BaseModel):
+    code: str
+    name: str
+    level: str
+    children: list["RegionNode"] = Field(default_factory=list)
+
+
+class BrandPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    active: bool
+
+
+class BrandCreate(BaseModel):
+    code: ShortText = Field(pattern=r"^[A-Z0-9_]{1,16}$")
+    name: ShortText
+
+
+class BrandUpdate(BaseModel):
+    name: ShortText | None = None
+    active: bool | None = None

@@ -1,0 +1,106 @@
+"""Test harness: the real Alembic migrations run once per session; each test rolls back.
+
+`TEST_DATABASE_URL` selects PostgreSQL (as `.ci/run` does); by default a SQLite file in a
+temporary directory is used, like the embedded default.
+"""
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+_TMP = Path(tempfile.mkdtemp(prefix="outlet-filing-tests-"))
+os.environ["DATA_DIR"] = str(_TMP)
+os.environ["ENVIRONMENT"] = "development"
+os.environ["PUBLIC_BASE_URL"] = "https://filing.example.test"
+if os.environ.get("TEST_DATABASE_URL"):
+    os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+else:
+    os.environ.pop("DATABASE_URL", None)
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from api.deps import get_session  # noqa: E402
+from api.main import app  # noqa: E402
+from core import clock  # noqa: E402
+from core.config import get_settings  # noqa: E402
+from core.db import get_engine  # noqa: E402
+from core.migrate import upgrade  # noqa: E402
+from services import regions  # noqa: E402
+
+
+def reset_database(engine: Engine) -> None:
+    """An empty database, so the migrations run from nothing."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    else:
+        engine.dispose()
+        Path(engine.url.database).unlink(missing_ok=True)
+
+
+def load_reference_data(engine: Engine) -> None:
+    with Session(engine) as session:
+        regions.load_regions(session, regions.read_regions_csv(regions.DEFAULT_REGIONS_FILE))
+        session.commit()
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    engine = get_engine()
+    reset_database(engine)
+    upgrade(get_settings().sqlalchemy_url)
+    load_reference_data(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test.
+
+    The service's own commits become savepoint releases, so the code under test runs unchanged.
+    """
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[TestClient]:
+    def _session_override() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = _session_override
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+    app.dependency_overrides.clear()
+
+
+FIXED_NOW = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in China
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[datetime]:
+    clock.set_clock(lambda: FIXED_NOW)
+    yield FIXED_NOW
+    clock.set_clock(None)
