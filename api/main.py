@@ -4,7 +4,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from api import problems
-from api.routes import auth, enterprises, health, reference, users
+from api.routes import audit, auth, enterprises, filings, health, reference, users
 
 API_PREFIX = "/api/v1"
 
@@ -43,7 +43,7 @@ def create_app() -> FastAPI:
     problems.install(app)
     _document_roles(health.router)
     app.include_router(health.router)
-    for module in (auth, users, reference, enterprises):
+    for module in (auth, users, reference, enterprises, filings, audit):
         _document_roles(module.router)
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services import errors
+from services import documents, errors
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -50,36 +50,9 @@ ERROR_STATUS: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.VersionConflict: 412,
     errors.ValidationFailed: 422,
-}
-
-# pydantic's own error types, in Chinese.
-PYDANTIC_MESSAGES = {
-    "missing": "必填字段",
-    "string_too_short": "不能为空或过短",
-    "string_too_long": "长度超出限制",
-    "string_pattern_mismatch": "格式不正确",
-    "string_type": "应为字符串",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "float_parsing": "应为数字",
-    "decimal_parsing": "应为数字",
-    "bool_parsing": "应为布尔值",
-    "date_parsing": "日期格式应为 YYYY-MM-DD",
-    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
-    "literal_error": "取值不在允许范围内",
-    "enum": "取值不在允许范围内",
-    "greater_than": "数值过小",
-    "greater_than_equal": "数值过小",
-    "less_than": "数值过大",
-    "less_than_equal": "数值过大",
-    "list_type": "应为数组",
-    "too_short": "至少需要一项",
-    "too_long": "项数过多",
-    "json_invalid": "JSON 格式错误",
-    "model_attributes_type": "应为对象",
-    "dict_type": "应为对象",
-    "extra_forbidden": "不允许的字段",
-    "value_error": "取值不正确",
+    errors.IdempotencyKeyReused: 422,
+    documents.UnsupportedMediaType: 415,
+    documents.PayloadTooLarge: 413,
 }
 
 
@@ -122,32 +95,9 @@ def domain_problem(error: errors.DomainError) -> JSONResponse:
     return problem(status, error.code, error.message, headers=headers or None, **extra)
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    parts = [str(part) for part in loc]
-    if parts and parts[0] in ("body", "query", "path", "header", "form"):
-        parts = parts[1:]
-    return ".".join(parts) or "body"
-
-
 def validation_problem(exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's validation errors as `errors: [{field, code, message}]`.
-
-    Our own rules raise PydanticCustomError with a domain code (`invalid_uscc`, …) and a Chinese
-    message; pydantic's generic ones keep their type as code and get a Chinese message here. The
-    first domain code, if any, becomes the problem's code so a client can branch on it.
-    """
-    items = []
-    for error in exc.errors():
-        kind = error.get("type", "value_error")
-        if kind in errors.FIELD_CODES:
-            items.append(errors.FieldError(_field_path(error["loc"]), kind, error["msg"]))
-        else:
-            message = PYDANTIC_MESSAGES.get(kind, "取值不正确")
-            items.append(errors.FieldError(_field_path(error.get("loc", ())), kind, message))
-    first_domain = next((item for item in items if item.code in errors.FIELD_CODES), None)
-    code = first_domain.code if first_domain else "validation_error"
-    detail = first_domain.message if first_domain else "输入数据校验未通过"
-    return problem(422, code, detail, errors=[item.as_dict() for item in items])
+    """FastAPI's validation errors as `errors: [{field, code, message}]` (see from_pydantic)."""
+    return domain_problem(errors.ValidationFailed(errors.from_pydantic(exc.errors())))
 
 
 def install(app: FastAPI) -> None:

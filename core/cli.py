@@ -122,6 +122,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    from core.db import session_scope
+    from services import audit
+
+    with session_scope(for_write=False) as session:
+        report = audit.verify(session)
+    if report.verified:
+        print(f"审计链完整：{report.entries} 条记录全部校验通过。")
+        return 0
+    print(
+        f"审计链断裂：第一处异常在记录 #{report.first_broken_id}（{report.reason}）。",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="outlet-filing", description="快递末端网点备案服务")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
+    commands.add_parser("audit-verify", help="verify the audit hash chain").set_defaults(
+        func=cmd_audit_verify
+    )
     return parser
 
 

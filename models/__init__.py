@@ -1,9 +1,33 @@
 """All tables; importing this package registers them on SQLModel.metadata."""
 
+from models.audit import AuditEntry
 from models.base import SQLModel
 from models.brand import Brand
 from models.enterprise import Enterprise
+from models.filing import (
+    Document,
+    Filing,
+    FilingCounter,
+    FilingEvent,
+    FilingRevision,
+    RevisionBrand,
+)
+from models.idempotency import IdempotencyRecord
 from models.region import Region
 from models.user import User
 
-__all__ = ["Brand", "Enterprise", "Region", "SQLModel", "User"]
+__all__ = [
+    "AuditEntry",
+    "Brand",
+    "Document",
+    "Enterprise",
+    "Filing",
+    "FilingCounter",
+    "FilingEvent",
+    "FilingRevision",
+    "IdempotencyRecord",
+    "Region",
+    "RevisionBrand",
+    "SQLModel",
+    "User",
+]

@@ -89,6 +89,16 @@ class VersionConflict(DomainError):
     message = "记录已被他人修改，请刷新后重试"
 
 
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    message = "该 Idempotency-Key 已用于内容不同的请求"
+
+
+class LicenceCancelled(Conflict):
+    code = "licence_cancelled"
+    message = "该企业的快递业务经营许可已注销"
+
+
 @dataclass
 class ValidationFailed(DomainError):
     """One or more input fields break a domain rule; every problem is listed at once."""
@@ -96,12 +106,94 @@ class ValidationFailed(DomainError):
     errors: list[FieldError] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        first = self.errors[0] if self.errors else None
+        # The first domain code, if any, becomes the problem's code so a client can branch on it.
+        first = next((item for item in self.errors if item.code in FIELD_CODES), None)
         self.code = first.code if first else "validation_error"
         self.message = first.message if first else "输入数据校验未通过"
         self.extra = {}
         Exception.__init__(self, self.message)
 
+    @classmethod
+    def single(cls, field_name: str, code: str, message: str) -> "ValidationFailed":
+        return cls([FieldError(field_name, code, message)])
+
 
 def field_error(field_name: str, code: str, message: str) -> ValidationFailed:
-    return ValidationFailed([FieldError(field_name, code, message)])
+    return ValidationFailed.single(field_name, code, message)
+
+
+class MissingDocuments(ValidationFailed):
+    """Submission without every required document; each missing kind is listed."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        super().__init__(
+            [
+                FieldError(
+                    f"documents.{kind}",
+                    "missing_documents",
+                    f"缺少必需的文件：{DOCUMENT_NAMES.get(kind, kind)}",
+                )
+                for kind in kinds
+            ]
+        )
+        self.code = "missing_documents"
+        self.message = "缺少必需的文件：" + "、".join(DOCUMENT_NAMES.get(k, k) for k in kinds)
+        self.extra = {"missing": kinds}
+
+
+DOCUMENT_NAMES = {
+    "business_licence": "营业执照",
+    "id_document": "负责人身份证明",
+    "premises_photo": "场所照片",
+    "authorisation_letter": "上级企业授权书",
+    "cooperation_agreement": "合作协议",
+    "premises_proof": "场所使用证明",
+    "other": "其他材料",
+}
+
+# pydantic's own error types, in Chinese.
+PYDANTIC_MESSAGES = {
+    "missing": "必填字段",
+    "string_too_short": "不能为空或过短",
+    "string_too_long": "长度超出限制",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为字符串",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "bool_parsing": "应为布尔值",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "greater_than": "数值过小",
+    "greater_than_equal": "数值过小",
+    "less_than": "数值过大",
+    "less_than_equal": "数值过大",
+    "list_type": "应为数组",
+    "too_short": "至少需要一项",
+    "too_long": "项数过多",
+    "json_invalid": "JSON 格式错误",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
+    "extra_forbidden": "不允许的字段",
+    "value_error": "取值不正确",
+}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "form"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def from_pydantic(items: list[Any]) -> list[FieldError]:
+    """pydantic errors as field errors: our rules' codes kept, pydantic's own given Chinese."""
+    result = []
+    for item in items:
+        kind = item.get("type", "value_error")
+        message = item["msg"] if kind in FIELD_CODES else PYDANTIC_MESSAGES.get(kind, "取值不正确")
+        result.append(FieldError(_field_path(tuple(item.get("loc", ()))), kind, message))
+    return result

@@ -34,8 +34,10 @@ def id_number_error(value: str, field_name: str = "id_number") -> FieldError | N
     )
     try:
         ric.validate(value)
-    except stdnum_exceptions.InvalidComponent:
-        pass  # an unknown area code, or a bad birth date: the date is checked below
+    except (stdnum_exceptions.InvalidComponent, KeyError):
+        # An area code stdnum's table lacks (a KeyError for a partial match), or a bad birth
+        # date: the date is checked below, the area code is not held against the number.
+        pass
     except stdnum_exceptions.ValidationError:
         return error
     try:

@@ -83,6 +83,9 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def client(session: Session) -> Iterator[TestClient]:
     def _session_override() -> Iterator[Session]:
+        # What the test set up is "committed" (its savepoint released) before the request runs,
+        # so a request that fails and rolls back keeps it, as a real database would.
+        session.commit()
         try:
             yield session
             session.commit()
@@ -91,7 +94,7 @@ def client(session: Session) -> Iterator[TestClient]:
             raise
 
     app.dependency_overrides[get_session] = _session_override
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app, raise_server_exceptions=True) as test_client:
         yield test_client
     app.dependency_overrides.clear()
 

@@ -70,3 +70,113 @@ def operator_of(session: Session, enterprise: Enterprise) -> User:
 
 def auth(user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {create_access_token(user.id)}"}
+
+
+# --- filings ------------------------------------------------------------------------------
+
+
+def sample_png(size: tuple[int, int] = (8, 8)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def sample_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (30, 120, 200)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def sample_pdf(text: str = "licence") -> bytes:
+    body = (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+        + f"% {text}\n".encode()
+        + b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    return body
+
+
+def filing_body(**outlet_overrides: Any) -> dict[str, Any]:
+    outlet = {
+        "name": "八步区贺街镇快递服务站",
+        "type": "self_operated",
+        "scope": ["collect", "deliver"],
+        "brands": ["SF"],
+        "county_code": "451102",
+        "township_code": "451102101",
+        "address": "贺街镇河东街 12 号",
+        "opened_on": "2026-11-20",
+        "business_hours": "08:00-20:00",
+        "floor_area_m2": 45.5,
+        "staff_count": 3,
+        "has_cctv": True,
+    }
+    outlet.update(outlet_overrides)
+    return {
+        "outlet": outlet,
+        "person_in_charge": {
+            "name": "王五",
+            "id_number": valid_id_number(),
+            "mobile": "13977401234",
+        },
+    }
+
+
+REQUIRED_UPLOADS = (
+    ("business_licence", "licence.pdf", "pdf"),
+    ("id_document", "id.jpg", "jpeg"),
+    ("premises_photo", "shop.png", "png"),
+)
+
+
+def upload(client, filing_id: int, user: User, kind: str, filename: str, content: bytes):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/api/v1/filings/{filing_id}/documents",
+        data={"kind": kind},
+        files={"file": (filename, content, "application/octet-stream")},
+        headers=auth(user),
+    )
+
+
+def upload_required(client, filing_id: int, user: User) -> None:  # type: ignore[no-untyped-def]
+    samples = {"pdf": sample_pdf, "jpeg": sample_jpeg, "png": sample_png}
+    for kind, filename, sample in REQUIRED_UPLOADS:
+        response = upload(client, filing_id, user, kind, filename, samples[sample]())
+        assert response.status_code == 201, response.text
+
+
+def create_draft(client, operator: User, **outlet_overrides: Any) -> dict:  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/api/v1/filings", json=filing_body(**outlet_overrides), headers=auth(operator)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def submitted_filing(client, operator: User, **outlet_overrides: Any) -> dict:  # type: ignore[no-untyped-def]
+    filing = create_draft(client, operator, **outlet_overrides)
+    upload_required(client, filing["id"], operator)
+    response = client.post(f"/api/v1/filings/{filing['id']}/submit", headers=auth(operator))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def filed_filing(client, operator: User, reviewer: User, **outlet_overrides: Any) -> dict:  # type: ignore[no-untyped-def]
+    filing = submitted_filing(client, operator, **outlet_overrides)
+    response = client.post(
+        f"/api/v1/filings/{filing['id']}/review",
+        json={"decision": "accept"},
+        headers=auth(reviewer),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()

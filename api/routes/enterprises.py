@@ -1,8 +1,8 @@
 from fastapi import APIRouter, status
 
 from api.deps import Reviewer, SessionDep
-from schemas.enterprises import EnterprisePublic, EnterpriseRegister
-from services import enterprises
+from schemas.enterprises import EnterprisePublic, EnterpriseRegister, LicenceCancellation
+from services import enterprises, filings
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 
@@ -39,3 +39,15 @@ def approve(session: SessionDep, reviewer: Reviewer, enterprise_id: int) -> Ente
     return EnterprisePublic.model_validate(
         enterprises.approve(session, enterprise, approver=reviewer)
     )
+
+
+@router.post("/{enterprise_id}/licence-cancellation", response_model=EnterprisePublic)
+def cancel_licence(
+    session: SessionDep, reviewer: Reviewer, enterprise_id: int, body: LicenceCancellation
+) -> EnterprisePublic:
+    """The operator's courier licence was cancelled: all its filings in force lapse."""
+    enterprise = enterprises.get_within(
+        session, enterprise_id, within=reviewer.jurisdiction, for_update=True
+    )
+    filings.cancel_licence(session, enterprise, actor=reviewer, reason=body.reason)
+    return EnterprisePublic.model_validate(enterprise)

@@ -1,0 +1,74 @@
+"""Idempotency-Key on POST: the route runs its action through `Idempotent.respond`."""
+
+import hashlib
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+
+from models.user import User
+from services import idempotency
+from services.errors import field_error
+
+MAX_KEY_LENGTH = 128
+
+
+class Idempotent:
+    def __init__(self, key: str | None, fingerprint: str) -> None:
+        self.key = key
+        self.fingerprint = fingerprint
+
+    @classmethod
+    def without_key(cls) -> "Idempotent":
+        """For methods that are idempotent by nature (PATCH)."""
+        return cls(None, "")
+
+    def respond(
+        self,
+        session: Session,
+        user: User,
+        action: Callable[[], Any],
+        *,
+        status_code: int = 200,
+        headers: Callable[[], dict[str, str]] | None = None,
+    ) -> JSONResponse:
+        """Runs `action` once per key: a retry with the same request gets the stored answer."""
+        record = None
+        if self.key is not None:
+            try:
+                record = idempotency.claim(
+                    session,
+                    user_id=user.id,
+                    key=self.key,
+                    fingerprint=self.fingerprint,  # type: ignore[arg-type]
+                )
+            except idempotency.Replay as replay:
+                return JSONResponse(
+                    replay.body,
+                    status_code=replay.status_code,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+        body = jsonable_encoder(action())
+        if record is not None:
+            idempotency.complete(session, record, status_code=status_code, body=body)
+        return JSONResponse(body, status_code=status_code, headers=headers() if headers else None)
+
+
+async def idempotent(request: Request) -> Idempotent:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH):
+        raise field_error(
+            "Idempotency-Key", "validation_error", "Idempotency-Key 长度应为 1–128 个字符"
+        )
+    body = await request.body() if key is not None else b""
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.url.path.encode(), body):
+        digest.update(part)
+        digest.update(b"\x00")
+    return Idempotent(key, digest.hexdigest())
+
+
+IdempotencyDep = Annotated[Idempotent, Depends(idempotent)]

@@ -1,0 +1,347 @@
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from api.deps import AnyUser, Operator, Reviewer, SessionDep
+from api.idempotency import IdempotencyDep, Idempotent
+from api.uploads import receive_multipart
+from models.filing import DOCUMENT_KINDS, Filing
+from models.user import User
+from schemas.common import Page
+from schemas.filings import (
+    ChangeOpen,
+    Closure,
+    DocumentPublic,
+    FilingContent,
+    FilingEventPublic,
+    FilingPatch,
+    FilingPublic,
+    FilingSummary,
+    ReviewDecision,
+    Revocation,
+)
+from services import documents, filing_views, filings
+from services.errors import field_error
+from services.storage import get_storage
+
+router = APIRouter(prefix="/filings", tags=["filings"])
+
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+
+
+def _act(
+    session: SessionDep,
+    user: User,
+    idem: Idempotent,
+    filing_id: int,
+    if_match: str | None,
+    action: Callable[[Filing], object],
+    *,
+    status_code: int = 200,
+) -> JSONResponse:
+    """Loads the filing for writing, honours If-Match, runs `action`, answers with the filing."""
+    state: dict[str, str] = {}
+
+    def produce() -> FilingPublic:
+        filing = filings.get_for(session, filing_id, user, for_update=True)
+        filings.check_version(filing, if_match)
+        action(filing)
+        state["etag"] = filings.etag(filing)
+        return filing_views.present(session, filing)
+
+    return idem.respond(
+        session, user, produce, status_code=status_code, headers=lambda: {"ETag": state["etag"]}
+    )
+
+
+@router.post("", response_model=FilingPublic, status_code=status.HTTP_201_CREATED)
+def create_filing(
+    session: SessionDep, operator: Operator, idem: IdempotencyDep, body: FilingContent
+) -> JSONResponse:
+    """Creates a draft filing of an outlet for the operator's enterprise."""
+    created: dict = {}
+
+    def produce() -> FilingPublic:
+        filing = filings.create(session, operator=operator, raw=body.model_dump(mode="json"))
+        created["filing"] = filing
+        return filing_views.present(session, filing)
+
+    return idem.respond(
+        session,
+        operator,
+        produce,
+        status_code=201,
+        headers=lambda: {
+            "ETag": filings.etag(created["filing"]),
+            "Location": f"/api/v1/filings/{created['filing'].id}",
+        },
+    )
+
+
+@router.get("", response_model=Page[FilingSummary])
+def list_filings(
+    session: SessionDep,
+    user: AnyUser,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    county: str | None = None,
+    township: str | None = None,
+    brand: str | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    late: bool | None = None,
+    overdue: bool | None = None,
+    queue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[FilingSummary]:
+    """Operators see their enterprise's filings, reviewers and admins those in their jurisdiction.
+
+    `queue=true` lists submissions awaiting a decision, earliest due date first.
+    """
+    filters = filings.ListFilters(
+        status=status_,
+        county=county,
+        township=township,
+        brand=brand,
+        q=q,
+        late=late,
+        overdue=overdue,
+        queue=queue,
+    )
+    rows, total = filings.list_filings(session, user, filters, limit=limit, offset=offset)
+    return Page(
+        items=filing_views.summaries(session, rows), total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{filing_id}", response_model=FilingPublic)
+def get_filing(
+    session: SessionDep, user: AnyUser, filing_id: int, response: Response
+) -> FilingPublic:
+    """The filing (owner, or reviewer/admin covering it). Carries an ETag for If-Match."""
+    filing = filings.get_for(session, filing_id, user)
+    response.headers["ETag"] = filings.etag(filing)
+    return filing_views.present(session, filing)
+
+
+@router.patch("/{filing_id}", response_model=FilingPublic)
+def update_filing(
+    session: SessionDep,
+    operator: Operator,
+    filing_id: int,
+    body: FilingPatch,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Edits the draft, the returned submission, or the open change."""
+    patch = body.model_dump(exclude_unset=True)
+    return _act(
+        session,
+        operator,
+        Idempotent.without_key(),
+        filing_id,
+        if_match,
+        lambda filing: filings.update(session, filing, actor=operator, patch=patch),
+    )
+
+
+@router.post("/{filing_id}/documents", response_model=DocumentPublic, status_code=201)
+async def upload_document(
+    request: Request,
+    session: SessionDep,
+    operator: Operator,
+    filing_id: int,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Multipart `kind` + `file`: PDF, JPEG or PNG judged by content, at most MAX_UPLOAD_BYTES."""
+    form = await receive_multipart(request)
+    upload = form.file
+    try:
+        kind = form.fields.get("kind", "")
+        if kind not in DOCUMENT_KINDS:
+            raise field_error("kind", "validation_error", "文件类别不正确")
+        if upload is None:
+            raise field_error("file", "missing", "请选择要上传的文件")
+        sha256 = upload.finish()
+        sniffed = await run_in_threadpool(documents.sniff, upload.path)
+
+        def attach() -> tuple[DocumentPublic, str]:
+            filing = filings.get_for(session, filing_id, operator, for_update=True)
+            filings.check_version(filing, if_match)
+            document = filings.add_document(
+                session,
+                filing,
+                actor=operator,
+                file=filings.StoredFile(
+                    kind, form.filename, sniffed.content_type, upload.size, sha256
+                ),
+            )
+            get_storage().put_file(upload.path, sha256)
+            return DocumentPublic.model_validate(document, from_attributes=True), filings.etag(
+                filing
+            )
+
+        document, filing_etag = await run_in_threadpool(attach)
+    finally:
+        if upload is not None:
+            upload.discard()
+    return JSONResponse(
+        document.model_dump(mode="json"), status_code=201, headers={"ETag": filing_etag}
+    )
+
+
+@router.get("/{filing_id}/documents/{document_id}")
+def download_document(
+    session: SessionDep, user: AnyUser, filing_id: int, document_id: int
+) -> StreamingResponse:
+    """The file (owner, or reviewer/admin covering the outlet)."""
+    filing = filings.get_for(session, filing_id, user)
+    document = filings.find_document(session, filing, document_id)
+    handle = get_storage().open(document.sha256)
+    return StreamingResponse(
+        iter(lambda: handle.read(64 * 1024), b""),
+        media_type=document.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{document.sha256}"',
+        },
+    )
+
+
+@router.delete("/{filing_id}/documents/{document_id}", status_code=204)
+def delete_document(
+    session: SessionDep,
+    operator: Operator,
+    filing_id: int,
+    document_id: int,
+    if_match: IfMatch = None,
+) -> Response:
+    """Removes a document from the draft, returned submission or open change."""
+    filing = filings.get_for(session, filing_id, operator, for_update=True)
+    filings.check_version(filing, if_match)
+    filings.remove_document(session, filing, actor=operator, document_id=document_id)
+    return Response(status_code=204, headers={"ETag": filings.etag(filing)})
+
+
+@router.post("/{filing_id}/submit", response_model=FilingPublic)
+def submit_filing(
+    session: SessionDep,
+    operator: Operator,
+    idem: IdempotencyDep,
+    filing_id: int,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Submits the draft, the corrected submission or the open change for review."""
+    return _act(
+        session,
+        operator,
+        idem,
+        filing_id,
+        if_match,
+        lambda filing: filings.submit(session, filing, actor=operator),
+    )
+
+
+@router.post("/{filing_id}/review", response_model=FilingPublic)
+def review_filing(
+    session: SessionDep,
+    reviewer: Reviewer,
+    idem: IdempotencyDep,
+    filing_id: int,
+    body: ReviewDecision,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Accept (a filing number and receipt are issued at once) or return with every correction."""
+
+    def decide(filing: Filing) -> None:
+        if body.decision == "accept":
+            filings.accept(session, filing, reviewer=reviewer)
+        else:
+            filings.return_for_correction(
+                session,
+                filing,
+                reviewer=reviewer,
+                corrections=[item.model_dump(exclude_none=True) for item in body.corrections],
+            )
+
+    return _act(session, reviewer, idem, filing_id, if_match, decide)
+
+
+@router.post("/{filing_id}/changes", response_model=FilingPublic, status_code=201)
+def open_change(
+    session: SessionDep,
+    operator: Operator,
+    idem: IdempotencyDep,
+    filing_id: int,
+    body: ChangeOpen,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Opens a change (a copy of the revision in force); only one may be open at a time."""
+    return _act(
+        session,
+        operator,
+        idem,
+        filing_id,
+        if_match,
+        lambda filing: filings.open_new_change(
+            session, filing, actor=operator, changed_on=body.changed_on, reason=body.reason
+        ),
+        status_code=201,
+    )
+
+
+@router.post("/{filing_id}/closure", response_model=FilingPublic)
+def close_filing(
+    session: SessionDep,
+    operator: Operator,
+    idem: IdempotencyDep,
+    filing_id: int,
+    body: Closure,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """The operator reports that the outlet has closed."""
+    return _act(
+        session,
+        operator,
+        idem,
+        filing_id,
+        if_match,
+        lambda filing: filings.close(
+            session, filing, actor=operator, closed_on=body.closed_on, reason=body.reason
+        ),
+    )
+
+
+@router.post("/{filing_id}/revocation", response_model=FilingPublic)
+def revoke_filing(
+    session: SessionDep,
+    reviewer: Reviewer,
+    idem: IdempotencyDep,
+    filing_id: int,
+    body: Revocation,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Revokes a false or invalid filing (reviewer covering the outlet)."""
+    return _act(
+        session,
+        reviewer,
+        idem,
+        filing_id,
+        if_match,
+        lambda filing: filings.revoke(session, filing, reviewer=reviewer, reason=body.reason),
+    )
+
+
+@router.get("/{filing_id}/history", response_model=list[FilingEventPublic])
+def filing_history(session: SessionDep, user: AnyUser, filing_id: int) -> list[FilingEventPublic]:
+    """Every event: who, when, from which status to which."""
+    filing = filings.get_for(session, filing_id, user)
+    return [
+        FilingEventPublic.model_validate(event, from_attributes=True).model_copy(
+            update={"actor": name}
+        )
+        for event, name in filings.history(session, filing)
+    ]

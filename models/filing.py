@@ -1,0 +1,142 @@
+"""An outlet's filing, its revisions (first filing and each change), documents and history."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import CheckConstraint, Column, Field, SQLModel
+
+from models.base import timestamp_field
+
+FILING_STATUSES = ("draft", "submitted", "returned", "filed", "closed", "revoked", "lapsed")
+REVISION_STATUSES = ("draft", "submitted", "returned", "filed", "superseded", "discarded")
+DOCUMENT_KINDS = (
+    "business_licence",
+    "id_document",
+    "premises_photo",
+    "authorisation_letter",
+    "cooperation_agreement",
+    "premises_proof",
+    "other",
+)
+RISK_LEVELS = ("low", "medium", "high")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({','.join(repr(v) for v in values)})"
+
+
+class Filing(SQLModel, table=True):
+    """One outlet as filed by one operator. `version` guards every write (ETag / If-Match)."""
+
+    __tablename__ = "filing"
+    __table_args__ = (
+        CheckConstraint(_in("status", FILING_STATUSES), name="status"),
+        CheckConstraint(_in("risk_level", RISK_LEVELS), name="risk_level"),
+        Index("ix_filing_county_status", "county_code", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    status: str = Field(default="draft", max_length=16)
+    filing_no: str | None = Field(default=None, max_length=32, unique=True)
+    # Where the outlet is, as in force (or as drafted before the first acceptance): the scope
+    # every jurisdiction check and list filter uses.
+    county_code: str = Field(foreign_key="region.code", max_length=12)
+    township_code: str = Field(foreign_key="region.code", max_length=12, index=True)
+    current_revision_id: int | None = Field(default=None)
+    open_revision_id: int | None = Field(default=None)
+    risk_level: str = Field(default="low", max_length=8)
+    closed_on: date | None = None
+    end_reason: str | None = Field(default=None, max_length=500)
+    ended_at: datetime | None = timestamp_field(nullable=True)
+    version: int = Field(default=1)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
+
+
+class FilingRevision(SQLModel, table=True):
+    """Revision 1 is the first filing; each change is the next number."""
+
+    __tablename__ = "filing_revision"
+    __table_args__ = (
+        UniqueConstraint("filing_id", "number", name="uq_filing_revision_filing_id_number"),
+        CheckConstraint(_in("status", REVISION_STATUSES), name="status"),
+        Index("ix_filing_revision_status_due", "status", "review_due_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    filing_id: int = Field(foreign_key="filing.id", index=True)
+    number: int
+    status: str = Field(default="draft", max_length=16)
+    outlet: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    person_in_charge: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    partner: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    outlet_name: str = Field(max_length=128)
+    address: str = Field(max_length=256)
+    county_code: str = Field(max_length=12)
+    township_code: str = Field(max_length=12)
+    opened_on: date
+    changed_on: date | None = None
+    change_reason: str | None = Field(default=None, max_length=500)
+    late: bool = Field(default=False)
+    submitted_at: datetime | None = timestamp_field(nullable=True)
+    review_due_on: date | None = None
+    return_due_on: date | None = None
+    decided_at: datetime | None = timestamp_field(nullable=True)
+    decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    corrections: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    return_count: int = Field(default=0)
+    receipt_no: str | None = Field(default=None, max_length=40, unique=True)
+    created_at: datetime = timestamp_field()
+
+
+class RevisionBrand(SQLModel, table=True):
+    """The brands an outlet revision serves (a table, so lists filter by brand with an index)."""
+
+    __tablename__ = "revision_brand"
+    revision_id: int = Field(foreign_key="filing_revision.id", primary_key=True)
+    brand_code: str = Field(foreign_key="brand.code", primary_key=True, max_length=16)
+
+
+class Document(SQLModel, table=True):
+    """An uploaded file attached to a revision; the bytes are stored once, by SHA-256."""
+
+    __tablename__ = "document"
+    __table_args__ = (CheckConstraint(_in("kind", DOCUMENT_KINDS), name="kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="filing_revision.id", index=True)
+    kind: str = Field(max_length=32)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=64)
+    size: int
+    sha256: str = Field(max_length=64, index=True)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    uploaded_at: datetime = timestamp_field()
+
+
+class FilingEvent(SQLModel, table=True):
+    """The filing's history as shown to its owner and reviewers."""
+
+    __tablename__ = "filing_event"
+    id: int | None = Field(default=None, primary_key=True)
+    filing_id: int = Field(foreign_key="filing.id", index=True)
+    revision: int
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id")
+    at: datetime = timestamp_field()
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class FilingCounter(SQLModel, table=True):
+    """The last filing serial given per county and year (row-locked while one is allocated)."""
+
+    __tablename__ = "filing_counter"
+    county_code: str = Field(primary_key=True, max_length=12)
+    year: int = Field(primary_key=True)
+    last_serial: int = Field(default=0)

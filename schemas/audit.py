@@ -1,0 +1,24 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class AuditEntryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    entity: str
+    entity_id: str
+    data: str
+    prev_hash: str
+    hash: str
+
+
+class ChainVerification(BaseModel):
+    verified: bool
+    entries: int
+    first_broken_id: int | None
+    reason: str | None

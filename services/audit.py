@@ -1,0 +1,111 @@
+"""The audit trail: an append-only hash chain of every state change.
+
+Each entry stores the previous entry's hash and its own: SHA-256 over the previous hash and the
+entry's canonical JSON. Appends are serialised (a PostgreSQL transaction-level advisory lock;
+SQLite has a single writer) so the chain never forks, and a row edited behind the service's back
+breaks the chain at that row.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from core import clock
+from core.db import is_postgresql
+from models.audit import AuditEntry
+from models.base import aware
+
+GENESIS_HASH = "0" * 64
+_ADVISORY_LOCK_ID = 0x0A0D17  # any constant shared by every worker
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _timestamp(value: datetime) -> str:
+    return aware(value).astimezone(UTC).isoformat(timespec="microseconds")  # type: ignore[union-attr]
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    content = canonical_json(
+        {
+            "at": _timestamp(entry.at),
+            "actor_id": entry.actor_id,
+            "action": entry.action,
+            "entity": entry.entity,
+            "entity_id": entry.entity_id,
+            "data": json.loads(entry.data),
+        }
+    )
+    return hashlib.sha256((entry.prev_hash + content).encode()).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: Any,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    if is_postgresql(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+    last = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(1)).first()
+    entry = AuditEntry(
+        at=clock.now(),
+        actor_id=actor_id,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        data=canonical_json(data or {}),
+        prev_hash=last.hash if last else GENESIS_HASH,
+        hash="",
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass
+class ChainReport:
+    verified: bool
+    entries: int
+    first_broken_id: int | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "entries": self.entries,
+            "first_broken_id": self.first_broken_id,
+            "reason": self.reason,
+        }
+
+
+def verify(session: Session, *, batch: int = 1000) -> ChainReport:
+    """Walks the whole chain in id order and reports the first entry that does not fit."""
+    previous = GENESIS_HASH
+    count = 0
+    last_id = 0
+    while True:
+        rows = session.exec(
+            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+        ).all()
+        if not rows:
+            return ChainReport(verified=True, entries=count)
+        for entry in rows:
+            count += 1
+            if entry.prev_hash != previous:
+                return ChainReport(False, count, entry.id, "prev_hash does not match")
+            if entry_hash(entry) != entry.hash:
+                return ChainReport(False, count, entry.id, "content does not match its hash")
+            previous = entry.hash
+            last_id = entry.id  # type: ignore[assignment]

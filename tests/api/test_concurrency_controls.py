@@ -1,0 +1,155 @@
+"""If-Match, Idempotency-Key, and the audit chain."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import Session, func, select
+
+from models.filing import Filing
+from services import audit
+from tests.factories import (
+    auth,
+    create_draft,
+    filed_filing,
+    filing_body,
+    make_enterprise,
+    make_staff,
+    operator_of,
+    submitted_filing,
+)
+
+
+@pytest.fixture
+def operator(session: Session):  # type: ignore[no-untyped-def]
+    return operator_of(session, make_enterprise(session, region_code="451102"))
+
+
+def test_reads_carry_an_etag_and_stale_if_match_is_412(
+    client: TestClient,
+    operator,
+    fixed_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    filing = create_draft(client, operator)
+    url = f"/api/v1/filings/{filing['id']}"
+    etag = client.get(url, headers=auth(operator)).headers["ETag"]
+    first = client.patch(
+        url, json={"outlet": {"name": "甲"}}, headers={**auth(operator), "If-Match": etag}
+    )
+    assert first.status_code == 200
+    assert first.headers["ETag"] != etag
+    stale = client.patch(
+        url, json={"outlet": {"name": "乙"}}, headers={**auth(operator), "If-Match": etag}
+    )
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "version_conflict"
+    assert client.get(url, headers=auth(operator)).json()["outlet"]["name"] == "甲"
+
+
+def test_review_with_stale_if_match_is_412(
+    client: TestClient, session: Session, operator, fixed_clock
+) -> None:  # type: ignore[no-untyped-def]
+    reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
+    filing = submitted_filing(client, operator)
+    response = client.post(
+        f"/api/v1/filings/{filing['id']}/review",
+        json={"decision": "accept"},
+        headers={**auth(reviewer), "If-Match": '"1.1"'},
+    )
+    assert response.status_code == 412
+
+
+def test_idempotent_retry_replays_and_does_not_duplicate(
+    client: TestClient,
+    session: Session,
+    operator,
+    fixed_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    headers = {**auth(operator), "Idempotency-Key": "create-outlet-42"}
+    before = session.exec(select(func.count()).select_from(Filing)).one()
+    first = client.post("/api/v1/filings", json=filing_body(), headers=headers)
+    second = client.post("/api/v1/filings", json=filing_body(), headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert session.exec(select(func.count()).select_from(Filing)).one() == before + 1
+
+
+def test_same_key_with_another_body_is_422(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+    headers = {**auth(operator), "Idempotency-Key": "k-1"}
+    assert client.post("/api/v1/filings", json=filing_body(), headers=headers).status_code == 201
+    other = client.post("/api/v1/filings", json=filing_body(name="另一个网点"), headers=headers)
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+
+
+def test_idempotent_accept_retry_returns_the_same_number(
+    client: TestClient,
+    session: Session,
+    operator,
+    fixed_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
+    filing = submitted_filing(client, operator)
+    headers = {**auth(reviewer), "Idempotency-Key": "accept-1"}
+    url = f"/api/v1/filings/{filing['id']}/review"
+    first = client.post(url, json={"decision": "accept"}, headers=headers)
+    retry = client.post(url, json={"decision": "accept"}, headers=headers)
+    assert retry.status_code == 200
+    assert retry.json()["filing_no"] == first.json()["filing_no"]
+
+
+def test_every_state_change_is_in_the_audit_chain(
+    client: TestClient,
+    session: Session,
+    operator,
+    fixed_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
+    filing = filed_filing(client, operator, reviewer)
+    entries = client.get(
+        "/api/v1/audit",
+        params={"entity": "filing", "entity_id": str(filing["id"])},
+        headers=auth(make_staff(session, role="admin")),
+    ).json()
+    assert [entry["action"] for entry in reversed(entries)][-2:] == [
+        "filing.submit",
+        "filing.accept",
+    ]
+    assert audit.verify(session).verified
+
+
+def test_audit_verification_finds_an_edited_row(
+    client: TestClient,
+    session: Session,
+    operator,
+    fixed_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
+    filed_filing(client, operator, reviewer)
+    admin = make_staff(session, role="admin")
+    assert client.get("/api/v1/audit/verification", headers=auth(admin)).json()["verified"] is True
+    target = session.exec(
+        text("SELECT id FROM audit_entry ORDER BY id DESC LIMIT 1 OFFSET 2")
+    ).scalar()
+    session.exec(
+        text("UPDATE audit_entry SET data = :data WHERE id = :id"),
+        params={"data": '{"to":"filed","forged":true}', "id": target},
+    )
+    report = client.get("/api/v1/audit/verification", headers=auth(admin)).json()
+    assert report["verified"] is False
+    assert report["first_broken_id"] == target
+
+
+def test_audit_verification_finds_a_deleted_row(
+    client: TestClient,
+    session: Session,
+    operator,
+    fixed_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    create_draft(client, operator)
+    create_draft(client, operator)
+    ids = session.exec(text("SELECT id FROM audit_entry ORDER BY id DESC LIMIT 2")).scalars().all()
+    session.exec(text("DELETE FROM audit_entry WHERE id = :id"), params={"id": ids[1]})
+    report = audit.verify(session)
+    assert report.verified is False
+    assert report.first_broken_id == ids[0]

@@ -1,0 +1,137 @@
+"""Real parallel requests against a live server: one winner per filing, gapless serials.
+
+Runs on whichever database the suite runs on; on PostgreSQL every request has its own
+connection, so this is true concurrency, not a simulation. Data is committed for real, in a
+county (富川, 451123) that no other test files in.
+"""
+
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from api.main import app
+from core.db import session_scope
+from core.security import create_access_token
+from models.filing import Filing
+from models.user import User
+from services import accounts, enterprises, filings
+from tests.factories import PASSWORD, filing_body, valid_uscc
+
+COUNTY = "451123"
+TOWNSHIPS = ["451123100", "451123101", "451123102", "451123103"]
+FILINGS = 12
+
+
+@pytest.fixture(scope="module")
+def live_server(engine: Engine) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _submitted_filings() -> tuple[list[int], list[str]]:
+    """Twelve submitted filings and two reviewer tokens, committed."""
+    stamp = time.time_ns() % 10**6
+    with session_scope() as session:
+        reviewers = [
+            accounts.create_user(
+                session,
+                username=f"parallel-reviewer-{stamp}-{n}",
+                password=PASSWORD,
+                role="reviewer",
+                jurisdiction=COUNTY,
+                display_name=f"富川审核员{n}",
+            )
+            for n in range(2)
+        ]
+        enterprise = enterprises.register(
+            session,
+            name=f"富川并发测试快递有限公司{stamp}",
+            uscc=valid_uscc(50000 + stamp % 40000),
+            licence_no="桂邮20260001",
+            region_code=COUNTY,
+            is_branch=False,
+            contact_name="赵六",
+            contact_mobile="13877409999",
+            username=f"parallel-operator-{stamp}",
+            password=PASSWORD,
+        )
+        enterprises.approve(session, enterprise, approver=reviewers[0])
+        operator = session.exec(select(User).where(User.enterprise_id == enterprise.id)).one()
+        ids = []
+        for n in range(FILINGS):
+            body = filing_body(
+                county_code=COUNTY,
+                township_code=TOWNSHIPS[n % len(TOWNSHIPS)],
+                name=f"富川网点{n}",
+                opened_on="2026-11-01",
+            )
+            filing = filings.create(session, operator=operator, raw=body)
+            for kind in ("business_licence", "id_document", "premises_photo"):
+                filings.add_document(
+                    session,
+                    filing,
+                    actor=operator,
+                    file=filings.StoredFile(
+                        kind, f"{kind}.pdf", "application/pdf", 10, f"{n:064d}"
+                    ),
+                )
+            filings.submit(session, filing, actor=operator)
+            ids.append(filing.id)
+        tokens = [create_access_token(reviewer.id) for reviewer in reviewers]
+    return ids, tokens
+
+
+def test_parallel_accepts_give_one_winner_each_and_gapless_serials(live_server: str) -> None:
+    ids, tokens = _submitted_filings()
+    jobs = [(filing_id, token) for filing_id in ids for token in tokens]
+
+    def accept(job: tuple[int, str]) -> tuple[int, int, dict]:
+        filing_id, token = job
+        with httpx.Client(base_url=live_server, timeout=60) as http:
+            response = http.post(
+                f"/api/v1/filings/{filing_id}/review",
+                json={"decision": "accept"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        return filing_id, response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        results = list(pool.map(accept, jobs))
+
+    per_filing = Counter((filing_id, status) for filing_id, status, _ in results)
+    for filing_id in ids:
+        assert per_filing[(filing_id, 200)] == 1, results
+        assert per_filing[(filing_id, 409)] == 1, results
+    losers = [body for _, status, body in results if status == 409]
+    assert {body["code"] for body in losers} == {"invalid_transition"}
+
+    with session_scope(for_write=False) as session:
+        numbers = [session.get(Filing, filing_id).filing_no for filing_id in ids]
+        all_in_county = [
+            filing.filing_no
+            for filing in session.exec(select(Filing).where(Filing.county_code == COUNTY)).all()
+            if filing.filing_no
+        ]
+    assert len(set(numbers)) == FILINGS
+    serials = sorted(int(number.rsplit("-", 1)[1]) for number in all_in_county)
+    assert serials == list(range(1, len(serials) + 1)), "serials must be gapless from 1"
