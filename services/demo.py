@@ -1,12 +1,26 @@
 """A believable Hezhou data set for demonstrations (`outlet-filing seed-demo`)."""
 
+import hashlib
+import io
+import random
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 
+from PIL import Image, ImageDraw
 from sqlmodel import Session, func, select
-from stdnum.cn import uscc
+from stdnum.cn import ric, uscc
 
+from core import clock
+from core.config import get_settings
+from models.enterprise import Enterprise
+from models.region import Region
 from models.user import User
-from services import accounts, enterprises
+from services import accounts, enterprises, filings
+from services.storage import get_storage
 
 DEMO_PASSWORD = "Demo-2026!"
 
@@ -27,7 +41,9 @@ DEMO_ENTERPRISES = [
     ("STO", "贺州市申通快递有限公司", "451122", False),
     ("YUNDA", "贺州韵达快递服务有限公司", "451121", False),
     ("JT", "贺州极兔速递有限公司", "451123", False),
+    ("JD", "贺州京东物流有限公司", "451102", False),  # its licence is cancelled: filings lapse
 ]
+CANCELLED_BRAND = "JD"
 
 
 def demo_uscc(serial: int) -> str:
@@ -108,4 +124,208 @@ def seed(session: Session) -> list[DemoLogin]:
         password=DEMO_PASSWORD,
     )
     logins.append(DemoLogin("op_deppon", "operator (pending approval)", "贺州市德邦物流有限公司"))
+    seed_filings(session, reviewer_city)
+    cancelled = session.exec(
+        select(Enterprise).where(
+            Enterprise.name == dict((b, n) for b, n, _, _ in DEMO_ENTERPRISES)[CANCELLED_BRAND]
+        )
+    ).one()
+    with _at(clock.now() - timedelta(days=2)):
+        filings.cancel_licence(
+            session, cancelled, actor=reviewer_city, reason="快递业务经营许可证被依法注销"
+        )
+    for login in logins:
+        if login.username == f"op_{CANCELLED_BRAND.lower()}":
+            login.role = "operator (licence cancelled)"
     return logins
+
+
+# --- outlets ------------------------------------------------------------------------------
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗梁"
+GIVEN = ["伟", "芳", "秀英", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛"]
+STREETS = ["新兴路", "建设路", "太白路", "民主街", "河东街", "中山路", "光明路", "江北路"]
+# Townships left without an outlet, so coverage shows a believable gap (issue: every township).
+UNCOVERED = {"451102200", "451121111", "451121201", "451123201", "451122205", "451103203"}
+
+
+def sample_documents() -> dict[str, tuple[str, bytes]]:
+    """Small real files: a one-page PDF, a JPEG and a PNG."""
+    pdf = (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+        b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+        b"4 0 obj<</Length 52>>stream\nBT /F1 24 Tf 72 760 Td (Business licence - demo) Tj ET\n"
+        b"endstream endobj\n5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    images = {}
+    for fmt, colour in (("JPEG", (40, 90, 160)), ("PNG", (190, 60, 40))):
+        image = Image.new("RGB", (120, 80), colour)
+        ImageDraw.Draw(image).rectangle((10, 10, 110, 70), outline=(255, 255, 255), width=3)
+        buffer = io.BytesIO()
+        image.save(buffer, format=fmt)
+        images[fmt] = buffer.getvalue()
+    return {
+        "business_licence": ("营业执照.pdf", pdf),
+        "id_document": ("负责人身份证.jpg", images["JPEG"]),
+        "premises_photo": ("门头照片.png", images["PNG"]),
+        "authorisation_letter": ("授权书.pdf", pdf),
+        "cooperation_agreement": ("合作协议.pdf", pdf),
+    }
+
+
+def _store(content: bytes) -> tuple[str, int]:
+    sha256 = hashlib.sha256(content).hexdigest()
+    storage = get_storage()
+    if not storage.exists(sha256):
+        directory = get_settings().data_dir / "tmp"
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, delete=False) as handle:
+            handle.write(content)
+        storage.put_file(Path(handle.name), sha256)
+    return sha256, len(content)
+
+
+@contextmanager
+def _at(moment: datetime) -> Iterator[None]:
+    clock.set_clock(lambda: moment)
+    try:
+        yield
+    finally:
+        clock.set_clock(None)
+
+
+def _person(rng: random.Random) -> dict[str, str]:
+    body = (
+        f"4511{rng.choice(['02', '21', '22', '23'])}19{rng.randint(60, 99)}{rng.randint(1, 12):02d}"
+    )
+    body += f"{rng.randint(1, 28):02d}{rng.randint(100, 999)}"
+    return {
+        "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+        "id_number": body + ric.calc_check_digit(body + "0"),
+        "mobile": f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
+    }
+
+
+def seed_filings(session: Session, reviewer: User) -> int:
+    """Outlets in most townships, in every state, with a history spread over recent weeks."""
+    rng = random.Random(20261129)
+    documents = {
+        kind: (name, *_store(content)) for kind, (name, content) in sample_documents().items()
+    }
+    sniffed = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+    operators = session.exec(
+        select(User, Enterprise)
+        .join(Enterprise, Enterprise.id == User.enterprise_id)
+        .where(Enterprise.status == "approved")
+        .order_by(Enterprise.id)
+    ).all()
+    townships = session.exec(
+        select(Region).where(Region.level.in_(["township", "subdistrict"])).order_by(Region.code)
+    ).all()
+    now = clock.now()
+    # state plan per outlet: mostly filed; some with an open change; every other state too.
+    plan = ["filed"] * 6 + [
+        "draft",
+        "submitted",
+        "returned",
+        "overdue",
+        "change",
+        "closed",
+        "revoked",
+    ]
+    count = 0
+    for index, township in enumerate(t for t in townships if t.code not in UNCOVERED):
+        operator, enterprise = operators[index % len(operators)]
+        state = plan[index % len(plan)]
+        opened = now - timedelta(days=rng.randint(25, 400))
+        late = index % 9 == 4
+        submitted_at = opened + timedelta(days=rng.randint(21, 40) if late else rng.randint(2, 18))
+        if state == "overdue":
+            submitted_at = now - timedelta(days=16)
+            opened = submitted_at - timedelta(days=5)
+        if submitted_at > now - timedelta(days=3):
+            submitted_at = now - timedelta(days=3)
+        cooperative = index % 5 == 2
+        outlet = {
+            "name": f"{township.name}{enterprise.name[:4].replace('贺州', '')}快递服务站",
+            "type": "cooperative" if cooperative else "self_operated",
+            "scope": ["collect", "deliver"] if index % 4 else ["deliver"],
+            "brands": [DEMO_ENTERPRISES[(index % len(operators))][0]],
+            "county_code": township.parent_code,
+            "township_code": township.code,
+            "address": f"{township.name}{rng.choice(STREETS)}{rng.randint(1, 188)}号",
+            "opened_on": opened.date().isoformat(),
+            "business_hours": "08:00-20:00",
+            "floor_area_m2": float(rng.randint(15, 120)),
+            "staff_count": rng.randint(1, 6),
+            "has_cctv": index % 6 != 0,
+        }
+        raw = {"outlet": outlet, "person_in_charge": _person(rng)}
+        if cooperative:
+            partner_body = f"92451100MA5L{index:05d}"
+            raw["partner"] = {
+                "name": f"{township.name}便民超市",
+                "id_number_or_uscc": partner_body + uscc.calc_check_digit(partner_body),
+                "mobile": f"139774{index:05d}",
+            }
+        with _at(opened + timedelta(days=1)):
+            filing = filings.create(session, operator=operator, raw=raw)
+            kinds = ["business_licence", "id_document", "premises_photo"]
+            if enterprise.is_branch:
+                kinds.append("authorisation_letter")
+            if cooperative:
+                kinds.append("cooperation_agreement")
+            if state != "draft":
+                for kind in kinds:
+                    name, sha256, size = documents[kind]
+                    filings.add_document(
+                        session,
+                        filing,
+                        actor=operator,
+                        file=filings.StoredFile(
+                            kind, name, sniffed[name.rsplit(".", 1)[1]], size, sha256
+                        ),
+                    )
+        count += 1
+        if state == "draft":
+            continue
+        with _at(submitted_at):
+            filings.submit(session, filing, actor=operator)
+        if state in ("submitted", "overdue"):
+            continue
+        decided_at = submitted_at + timedelta(days=rng.randint(1, 6))
+        with _at(decided_at):
+            if state == "returned":
+                filings.return_for_correction(
+                    session,
+                    filing,
+                    reviewer=reviewer,
+                    corrections=[
+                        {"field": "outlet.address", "reason": "地址须写到门牌号"},
+                        {"document": "premises_photo", "reason": "门头照片须能看清招牌"},
+                    ],
+                )
+                continue
+            filings.accept(session, filing, reviewer=reviewer)
+        later = min(decided_at + timedelta(days=rng.randint(10, 60)), now - timedelta(days=1))
+        with _at(later):
+            if state == "change":
+                filings.open_new_change(
+                    session, filing, actor=operator, changed_on=later.date(), reason="负责人变更"
+                )
+                filings.update(
+                    session, filing, actor=operator, patch={"person_in_charge": _person(rng)}
+                )
+                filings.submit(session, filing, actor=operator)
+            elif state == "closed":
+                filings.close(
+                    session, filing, actor=operator, closed_on=later.date(), reason="租约到期停业"
+                )
+            elif state == "revoked":
+                filings.revoke(
+                    session, filing, reviewer=reviewer, reason="核查发现场所与备案信息不符"
+                )
+    return count
