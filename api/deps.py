@@ -1,10 +1,11 @@
 """Request dependencies: the per-request transaction, the caller, and who may call what."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from core.db import begin_session, get_engine
@@ -68,3 +69,16 @@ Admin = Annotated[User, Depends(require_roles("admin"))]
 Inspector = Annotated[User, Depends(require_roles("inspector"))]
 Staff = Annotated[User, Depends(require_roles("reviewer", "admin", "inspector"))]
 AnyUser = Annotated[User, Depends(require_roles("operator", "reviewer", "inspector", "admin"))]
+
+
+async def read_connection() -> AsyncIterator[Connection]:
+    """A bare read-only connection for the public hot paths (no ORM session, no threadpool).
+
+    These queries are single indexed lookups that take microseconds; running them on the event
+    loop costs less than handing them to a worker thread.
+    """
+    with get_engine().connect() as connection:
+        yield connection
+
+
+ReadConnection = Annotated[Connection, Depends(read_connection)]

@@ -3,8 +3,18 @@
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-from api import problems
-from api.routes import audit, auth, enterprises, filings, health, reference, users
+from api import problems, web
+from api.routes import (
+    audit,
+    auth,
+    enterprises,
+    filings,
+    health,
+    public,
+    receipts,
+    reference,
+    users,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -41,9 +51,10 @@ def _document_roles(router: APIRouter) -> None:
 def create_app() -> FastAPI:
     app = FastAPI(title="快递末端网点备案服务", version="0.1.0", description=DESCRIPTION)
     problems.install(app)
-    _document_roles(health.router)
-    app.include_router(health.router)
-    for module in (auth, users, reference, enterprises, filings, audit):
+    for router in (health.router, web.router):
+        _document_roles(router)
+        app.include_router(router)
+    for module in (auth, users, reference, enterprises, filings, receipts, public, audit):
         _document_roles(module.router)
         app.include_router(module.router, prefix=API_PREFIX)
     return app

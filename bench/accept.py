@@ -24,22 +24,39 @@ def main() -> None:
 
     with session_scope() as session:
         reviewer = accounts.create_user(
-            session, username="bench-reviewer", password="x" * 12, role="reviewer",
-            jurisdiction="451100", display_name="bench",
+            session,
+            username="bench-reviewer",
+            password="x" * 12,
+            role="reviewer",
+            jurisdiction="451100",
+            display_name="bench",
         )
         enterprise = enterprises.register(
-            session, name="基准测试快递有限公司", uscc=valid_uscc(1), licence_no="桂邮1",
-            region_code="451102", is_branch=False, contact_name="x", contact_mobile="13800000000",
-            username="bench-operator", password="x" * 12,
+            session,
+            name="基准测试快递有限公司",
+            uscc=valid_uscc(1),
+            licence_no="桂邮1",
+            region_code="451102",
+            is_branch=False,
+            contact_name="x",
+            contact_mobile="13800000000",
+            username="bench-operator",
+            password="x" * 12,
         )
         enterprises.approve(session, enterprise, approver=reviewer)
         operator = accounts.authenticate(session, username="bench-operator", password="x" * 12)
         ids = []
         for n in range(N):
-            filing = filings.create(session, operator=operator, raw=filing_body(name=f"网点{n}", opened_on="2026-11-01"))
+            filing = filings.create(
+                session, operator=operator, raw=filing_body(name=f"网点{n}", opened_on="2026-11-01")
+            )
             for kind in ("business_licence", "id_document", "premises_photo"):
-                filings.add_document(session, filing, actor=operator, file=filings.StoredFile(
-                    kind, "x.pdf", "application/pdf", 1, "0" * 64))
+                filings.add_document(
+                    session,
+                    filing,
+                    actor=operator,
+                    file=filings.StoredFile(kind, "x.pdf", "application/pdf", 1, "0" * 64),
+                )
             filings.submit(session, filing, actor=operator)
             ids.append(filing.id)
         token = create_access_token(reviewer.id)
@@ -48,13 +65,17 @@ def main() -> None:
     pending = iter(ids)
     baseline = timed(lambda: client.get(f"/api/v1/filings/{ids[0]}", headers=headers), N)
     accepts = timed(
-        lambda: client.post(f"/api/v1/filings/{next(pending)}/review", json={"decision": "accept"}, headers=headers),
+        lambda: client.post(
+            f"/api/v1/filings/{next(pending)}/review", json={"decision": "accept"}, headers=headers
+        ),
         N,
     )
     base, cost = statistics.median(baseline), statistics.median(accepts)
     print(f"database: {url.split(':')[0]}  filings accepted: {N}")
     print(f"baseline GET /filings/{{id}}: median {ms(base)}")
-    print(f"accept (number + audit + commit): median {ms(cost)}  ratio to baseline {cost / base:.2f}x")
+    print(
+        f"accept (number + audit + commit): median {ms(cost)}  ratio to baseline {cost / base:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from alembic import context
 
 import models  # noqa: F401  (registers every table on the metadata)
 from core.db import make_engine
+from core.migrate import include_object
 from models import SQLModel
 
 config = context.config
@@ -44,6 +45,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -13,6 +13,7 @@ from models.filing import (
     RevisionBrand,
 )
 from models.idempotency import IdempotencyRecord
+from models.receipt import PublicOutlet, Receipt
 from models.region import Region
 from models.user import User
 
@@ -26,6 +27,8 @@ __all__ = [
     "FilingEvent",
     "FilingRevision",
     "IdempotencyRecord",
+    "PublicOutlet",
+    "Receipt",
     "Region",
     "RevisionBrand",
     "SQLModel",

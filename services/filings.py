@@ -17,7 +17,7 @@ from models.enterprise import Enterprise
 from models.filing import Document, Filing, FilingEvent, FilingRevision, RevisionBrand
 from models.user import User
 from schemas.filings import FilingContent
-from services import audit, filing_rules, numbering, regions
+from services import audit, directory, filing_rules, numbering, receipts, regions
 from services.errors import (
     InvalidTransition,
     LicenceCancelled,
@@ -420,6 +420,8 @@ def accept(session: Session, filing: Filing, *, reviewer: User) -> Filing:
     filing.township_code = rev.township_code
     session.add(filing)
     session.flush()
+    receipts.issue(session, filing, rev, _enterprise(session, filing))
+    directory.refresh(session, filing)
     _record(
         session,
         filing,
@@ -552,6 +554,7 @@ def _end(
     filing.ended_at = clock.now()
     filing.closed_on = closed_on
     session.add(filing)
+    directory.refresh(session, filing)
     detail: dict[str, Any] = {"reason": reason}
     if closed_on is not None:
         detail["closed_on"] = closed_on.isoformat()

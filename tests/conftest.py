@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from api.deps import get_session  # noqa: E402
+from api.deps import get_session, read_connection  # noqa: E402
 from api.main import app  # noqa: E402
 from core import clock  # noqa: E402
 from core.config import get_settings  # noqa: E402
@@ -93,7 +93,12 @@ def client(session: Session) -> Iterator[TestClient]:
             session.rollback()
             raise
 
+    async def _connection_override():  # type: ignore[no-untyped-def]
+        session.commit()
+        yield session.connection()
+
     app.dependency_overrides[get_session] = _session_override
+    app.dependency_overrides[read_connection] = _connection_override
     with TestClient(app, raise_server_exceptions=True) as test_client:
         yield test_client
     app.dependency_overrides.clear()

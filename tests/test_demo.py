@@ -7,8 +7,14 @@ from services import audit, demo
 def test_demo_data_has_filings_in_every_state_and_a_sound_audit_chain(session: Session) -> None:
     logins = demo.seed(session)
     assert {"admin", "reviewer", "op_sf"} <= {login.username for login in logins}
-    statuses = dict(
-        session.exec(select(Filing.status, func.count()).group_by(Filing.status)).all()
-    )
-    assert set(statuses) == {"draft", "submitted", "returned", "filed", "closed", "revoked", "lapsed"}
+    statuses = dict(session.exec(select(Filing.status, func.count()).group_by(Filing.status)).all())
+    assert set(statuses) == {
+        "draft",
+        "submitted",
+        "returned",
+        "filed",
+        "closed",
+        "revoked",
+        "lapsed",
+    }
     assert audit.verify(session).verified

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, inspect, make_url, text
 
 import models
 from core.db import make_engine
-from core.migrate import current_revision, downgrade, head_revision, upgrade
+from core.migrate import current_revision, downgrade, head_revision, include_object, upgrade
 
 
 @pytest.fixture
@@ -46,7 +46,9 @@ def test_models_and_migrations_do_not_differ(scratch_url: str) -> None:
     upgrade(scratch_url)
     engine = make_engine(scratch_url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
         differences = compare_metadata(context, models.SQLModel.metadata)
     engine.dispose()
     assert differences == []

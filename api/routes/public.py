@@ -1,0 +1,79 @@
+"""Public endpoints: no login. Nothing here carries an ID number or an unmasked phone."""
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from api.deps import ReadConnection, SessionDep
+from schemas.common import Page
+from schemas.receipts import JsonWebKeySet, PublicOutletItem, PublicReceipt
+from services import directory, receipts, signing
+from services.errors import NotFound
+
+router = APIRouter(prefix="/public", tags=["public"])
+
+MAX_CSV_ROWS = 200_000
+
+
+@router.get("/receipts/{receipt_no}", response_model=PublicReceipt)
+async def check_receipt(connection: ReadConnection, receipt_no: str) -> Response:
+    """Whether a receipt is in force: valid, superseded, closed, revoked or lapsed."""
+    view = receipts.public_view(connection, receipt_no)
+    if view is None:
+        raise NotFound("回执编号不存在")
+    body = json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/keys", response_model=JsonWebKeySet)
+async def signing_keys() -> dict:
+    """The receipt signing keys (JWKS) for offline verification."""
+    return signing.keyring().jwks()
+
+
+@router.get("/outlets", response_model=Page[PublicOutletItem])
+def outlet_directory(
+    session: SessionDep,
+    county: str | None = None,
+    township: str | None = None,
+    brand: str | None = None,
+    q: Annotated[str | None, Query(max_length=50)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    accept: Annotated[str, Header()] = "application/json",
+) -> Page[PublicOutletItem] | Response:
+    """Filed outlets in force, personal data masked (`Accept: text/csv` or `.csv` to export)."""
+    filters = directory.DirectoryFilters(county=county, township=township, brand=brand, q=q)
+    if "text/csv" in accept:
+        return _csv(session, filters)
+    rows, total = directory.search(session, filters, limit=limit, offset=offset)
+    return Page(
+        items=[PublicOutletItem(**directory.as_public(row)) for row in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/outlets.csv", response_class=Response)
+def outlet_directory_csv(
+    session: SessionDep,
+    county: str | None = None,
+    township: str | None = None,
+    brand: str | None = None,
+    q: Annotated[str | None, Query(max_length=50)] = None,
+) -> Response:
+    """The directory as CSV (UTF-8 with BOM, opens in Excel)."""
+    return _csv(
+        session, directory.DirectoryFilters(county=county, township=township, brand=brand, q=q)
+    )
+
+
+def _csv(session: SessionDep, filters: directory.DirectoryFilters) -> Response:
+    rows, _ = directory.search(session, filters, limit=MAX_CSV_ROWS, offset=0)
+    return Response(
+        directory.to_csv(rows).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="outlets.csv"'},
+    )

@@ -1,0 +1,48 @@
+import json
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import AnyUser, SessionDep
+from models.filing import FilingRevision
+from schemas.receipts import ReceiptDetail
+from services import filings, receipt_pdf, receipts
+
+router = APIRouter(prefix="/receipts", tags=["receipts"])
+
+
+def _visible_receipt(session: SessionDep, user: AnyUser, receipt_no: str):  # type: ignore[no-untyped-def]
+    receipt = receipts.get_receipt(session, receipt_no)
+    filings.get_for(session, receipt.filing_id, user)  # 404 unless owner or covering staff
+    return receipt
+
+
+@router.get("/{receipt_no}", response_model=ReceiptDetail)
+def get_receipt(session: SessionDep, user: AnyUser, receipt_no: str) -> ReceiptDetail:
+    """The receipt with its signed JWS (owner, or reviewer/admin covering the outlet)."""
+    receipt = _visible_receipt(session, user, receipt_no)
+    view = receipts.public_view(session.connection(), receipt_no)
+    assert view is not None
+    return ReceiptDetail(
+        **view, filing_id=receipt.filing_id, kid=receipt.kid, payload=json.loads(receipt.payload)
+    )
+
+
+@router.get(
+    "/{receipt_no}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 304: {"description": "unchanged"}},
+)
+def receipt_pdf_file(
+    session: SessionDep, user: AnyUser, receipt_no: str, request: Request
+) -> Response:
+    """The printable A4 receipt with its QR code; the same bytes every time (ETag, 304)."""
+    receipt = _visible_receipt(session, user, receipt_no)
+    tag = receipt_pdf.etag(receipt)
+    headers = {"ETag": tag, "Cache-Control": "private, max-age=86400"}
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    revision = session.get(FilingRevision, receipt.revision_id)
+    assert revision is not None
+    content = receipt_pdf.render(receipt, person_in_charge=revision.person_in_charge["name"])
+    headers["Content-Disposition"] = f'inline; filename="{receipt_no}.pdf"'
+    return Response(content, media_type="application/pdf", headers=headers)

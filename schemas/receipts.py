@@ -1,0 +1,50 @@
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class PublicReceipt(BaseModel):
+    """What anyone sees when checking a receipt. No personal data."""
+
+    receipt_no: str
+    status: str
+    status_label: str
+    filing_no: str
+    revision: int
+    outlet: dict[str, Any]
+    operator: dict[str, str]
+    brands: list[dict[str, str]]
+    opened_on: date
+    issued_on: date
+    authority: str
+    jws: str
+    current_receipt_no: str | None
+    reason: str | None
+    closed_on: date | None
+
+
+class ReceiptDetail(PublicReceipt):
+    filing_id: int
+    kid: str
+    payload: dict[str, Any]
+
+
+class PublicOutletItem(BaseModel):
+    filing_no: str
+    receipt_no: str
+    name: str
+    type: str
+    scope: list[str]
+    brands: list[str]
+    county_code: str
+    township_code: str
+    address: str
+    operator: dict[str, str]
+    person_in_charge: dict[str, str]
+    opened_on: date
+    issued_on: date
+
+
+class JsonWebKeySet(BaseModel):
+    keys: list[dict[str, str]]
