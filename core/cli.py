@@ -138,6 +138,42 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     return 1
 
 
+def _fetch_json(source: str) -> dict:
+    """JSON from a URL or a file path."""
+    import json
+    from pathlib import Path
+
+    if source.startswith(("http://", "https://")):
+        import httpx
+
+        response = httpx.get(source, timeout=15, follow_redirects=True)
+        response.raise_for_status()
+        return response.json()
+    return json.loads(Path(source).read_text(encoding="utf-8"))
+
+
+def cmd_verify_receipt(args: argparse.Namespace) -> int:
+    """Verifies a receipt's signature offline against a JWKS (file or URL)."""
+    import json
+
+    from services import signing
+
+    base = get_settings().public_base_url.rstrip("/")
+    token = args.receipt
+    if token.count(".") != 2:  # a receipt number: fetch its JWS from the public check
+        token = _fetch_json(f"{base}/api/v1/public/receipts/{args.receipt}")["jws"]
+    jwks = _fetch_json(args.jwks or f"{base}/.well-known/jwks.json")
+    try:
+        payload = signing.verify(token, jwks)
+    except signing.InvalidSignature as error:
+        print(f"签名无效 / signature INVALID: {error}", file=sys.stderr)
+        return 1
+    print("签名有效 / signature valid")
+    print(json.dumps(payload, ensure_ascii=False, indent=2))
+    print(f"当前状态请在线核验 / current status: {base}/verify/{payload['receipt_no']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="outlet-filing", description="快递末端网点备案服务")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -166,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
+    verify = commands.add_parser("verify-receipt", help="check a receipt's signature offline")
+    verify.add_argument("receipt", metavar="JWS_OR_RECEIPT_NO")
+    verify.add_argument("--jwks", help="JWKS file or URL (default: PUBLIC_BASE_URL's)")
+    verify.set_defaults(func=cmd_verify_receipt)
+
     commands.add_parser("audit-verify", help="verify the audit hash chain").set_defaults(
         func=cmd_audit_verify
     )

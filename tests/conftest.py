@@ -5,7 +5,10 @@ temporary directory is used, like the embedded default.
 """
 
 import os
+import socket
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +24,7 @@ if os.environ.get("TEST_DATABASE_URL"):
 else:
     os.environ.pop("DATABASE_URL", None)
 
+import uvicorn  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
@@ -112,3 +116,24 @@ def fixed_clock() -> Iterator[datetime]:
     clock.set_clock(lambda: FIXED_NOW)
     yield FIXED_NOW
     clock.set_clock(None)
+
+
+@pytest.fixture(scope="session")
+def live_server(engine: Engine) -> Iterator[str]:
+    """The app served by uvicorn on a free local port, on the real (committing) database.
+
+    Tests using it commit their data for real, each in a county other tests leave alone.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

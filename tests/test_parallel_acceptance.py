@@ -5,20 +5,14 @@ connection, so this is true concurrency, not a simulation. Data is committed for
 county (富川, 451123) that no other test files in.
 """
 
-import socket
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
-import uvicorn
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from api.main import app
 from core.db import session_scope
 from core.security import create_access_token
 from models.filing import Filing
@@ -29,23 +23,6 @@ from tests.factories import PASSWORD, filing_body, valid_uscc
 COUNTY = "451123"
 TOWNSHIPS = ["451123100", "451123101", "451123102", "451123103"]
 FILINGS = 12
-
-
-@pytest.fixture(scope="module")
-def live_server(engine: Engine) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _submitted_filings() -> tuple[list[int], list[str]]:

@@ -1,0 +1,116 @@
+"""The verification page in a real browser (headless Chromium): what a phone shows after a scan."""
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+from sqlmodel import select
+
+from core.db import session_scope
+from models.user import User
+from services import accounts, enterprises, filings
+from tests.factories import PASSWORD, filing_body, valid_uscc
+
+COUNTY, TOWNSHIP = "451122", "451122100"  # 钟山县: no other test files outlets here
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is needed for page tests: apt-get install chromium"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def _filed_then_changed() -> tuple[str, str]:
+    """A filing accepted twice (committed): (superseded receipt, current receipt)."""
+    stamp = time.time_ns() % 10**6
+    with session_scope() as session:
+        reviewer = accounts.create_user(
+            session,
+            username=f"page-reviewer-{stamp}",
+            password=PASSWORD,
+            role="reviewer",
+            jurisdiction=COUNTY,
+            display_name="钟山审核员",
+        )
+        enterprise = enterprises.register(
+            session,
+            name=f"钟山页面测试快递有限公司{stamp}",
+            uscc=valid_uscc(90000 + stamp % 9999),
+            licence_no="桂邮20260002",
+            region_code=COUNTY,
+            is_branch=False,
+            contact_name="孙七",
+            contact_mobile="13877408888",
+            username=f"page-operator-{stamp}",
+            password=PASSWORD,
+        )
+        enterprises.approve(session, enterprise, approver=reviewer)
+        operator = session.exec(select(User).where(User.enterprise_id == enterprise.id)).one()
+        body = filing_body(
+            county_code=COUNTY,
+            township_code=TOWNSHIP,
+            name="钟山镇快递服务站",
+            opened_on="2026-11-01",
+        )
+        filing = filings.create(session, operator=operator, raw=body)
+        for kind in ("business_licence", "id_document", "premises_photo"):
+            filings.add_document(
+                session,
+                filing,
+                actor=operator,
+                file=filings.StoredFile(kind, f"{kind}.pdf", "application/pdf", 10, "f" * 64),
+            )
+        filings.submit(session, filing, actor=operator)
+        filings.accept(session, filing, reviewer=reviewer)
+        first = filings.shown_revision(session, filing).receipt_no
+        filings.open_new_change(session, filing, actor=operator, changed_on=None, reason="更名")
+        filings.update(
+            session, filing, actor=operator, patch={"outlet": {"name": "钟山镇快递综合服务站"}}
+        )
+        filings.submit(session, filing, actor=operator)
+        filings.accept(session, filing, reviewer=reviewer)
+        second = filings.shown_revision(session, filing).receipt_no
+    return first, second  # type: ignore[return-value]
+
+
+def test_phone_sees_status_at_a_glance_and_follows_to_the_current_receipt(
+    live_server: str, browser: Browser, tmp_path: Path
+) -> None:
+    superseded, current = _filed_then_changed()
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page.goto(f"{live_server}/verify/{superseded}")
+    badge = page.locator("#status")
+    assert badge.get_attribute("data-status") == "superseded"
+    assert "已变更" in badge.inner_text()
+    assert "钟山镇快递服务站" in page.content()
+    page.screenshot(path=str(tmp_path / "superseded.png"), full_page=True)
+    page.click("#current")
+    page.wait_for_url(f"**/verify/{current}")
+    assert page.locator("#status").get_attribute("data-status") == "valid"
+    assert "有效" in page.locator("#status").inner_text()
+    assert "钟山镇快递综合服务站" in page.content()
+    page.close()
+
+
+def test_unknown_receipt_shows_a_plain_not_found_page(live_server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    response = page.goto(f"{live_server}/verify/451122-2026-999999-R9")
+    assert response is not None and response.status == 404
+    assert "查无此回执" in page.locator("#status").inner_text()
+    page.close()
