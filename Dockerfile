@@ -1,4 +1,5 @@
 # Production image: slim, non-root; migrates, then serves with several workers.
+# Receipt PDFs use the standard CJK font STSong-Light (supplied by PDF readers): no font to install.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -51,12 +51,17 @@ def _document_roles(router: APIRouter) -> None:
 def create_app() -> FastAPI:
     app = FastAPI(title="快递末端网点备案服务", version="0.1.0", description=DESCRIPTION)
     problems.install(app)
-    for router in (health.router, web.router):
+    # Routes are matched in order, router by router: the public hot paths come first.
+    routers = [
+        (public.router, API_PREFIX),
+        (web.router, ""),
+        (health.router, ""),
+        *((module.router, API_PREFIX) for module in (auth, users, reference, enterprises)),
+        *((module.router, API_PREFIX) for module in (filings, receipts, audit)),
+    ]
+    for router, prefix in routers:
         _document_roles(router)
-        app.include_router(router)
-    for module in (auth, users, reference, enterprises, filings, receipts, public, audit):
-        _document_roles(module.router)
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(router, prefix=prefix)
     return app
 
 

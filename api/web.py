@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import ReadConnection
+from api.deps import PublicReaderDep
 from services import receipts, signing
 
 router = APIRouter(tags=["pages"])
@@ -94,12 +94,12 @@ def render_not_found(receipt_no: str) -> str:
 
 
 @router.get("/verify/{receipt_no}", response_class=HTMLResponse)
-async def verify_page(connection: ReadConnection, receipt_no: str) -> HTMLResponse:
+async def verify_page(reader: PublicReaderDep, receipt_no: str) -> HTMLResponse:
     """Public. The page a receipt's QR code opens: is this receipt in force?"""
-    view = receipts.public_view(connection, receipt_no)
-    if view is None:
+    found = await reader.receipt(receipt_no)
+    if found is None:
         return HTMLResponse(render_not_found(receipt_no), status_code=404)
-    return HTMLResponse(render_receipt(view), headers={"Cache-Control": "no-cache"})
+    return HTMLResponse(render_receipt(found.as_dict()), headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/.well-known/jwks.json")

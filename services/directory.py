@@ -68,24 +68,60 @@ class DirectoryFilters:
     q: str | None = None
 
 
+def _fts_phrase(q: str) -> str:
+    return '"' + q.replace('"', '""') + '"'
+
+
 def _text_condition(session: Session, q: str):  # type: ignore[no-untyped-def]
     pattern = f"%{q}%"
-    like = or_(col(PublicOutlet.name).like(pattern), col(PublicOutlet.address).like(pattern))
-    if len(q) < TRIGRAM:
-        return like
-    if is_postgresql(session):
-        # ILIKE with the GIN trigram indexes on name and address.
+    if len(q) >= TRIGRAM and is_postgresql(session):
+        # ILIKE, answered by the GIN trigram indexes on name and address.
         return or_(col(PublicOutlet.name).ilike(pattern), col(PublicOutlet.address).ilike(pattern))
-    phrase = '"' + q.replace('"', '""') + '"'
-    matches = text(
-        "SELECT rowid FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase"
-    ).bindparams(phrase=phrase)
-    return col(PublicOutlet.filing_id).in_(matches)
+    if len(q) >= TRIGRAM:
+        matches = text(
+            "SELECT rowid FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase"
+        ).bindparams(phrase=_fts_phrase(q))
+        return col(PublicOutlet.filing_id).in_(matches)
+    return or_(col(PublicOutlet.name).like(pattern), col(PublicOutlet.address).like(pattern))
+
+
+def _search_text_only_sqlite(
+    session: Session, q: str, *, limit: int, offset: int
+) -> tuple[list[PublicOutlet], int]:
+    """Text alone on SQLite: FTS5 gives both the count and the page in rowid order, so a common
+    word matching thousands of outlets does not join every match back to the table."""
+    phrase = _fts_phrase(q)
+    total = session.execute(
+        text("SELECT count(*) FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase"),
+        {"phrase": phrase},
+    ).scalar_one()
+    ids = (
+        session.execute(
+            text(
+                "SELECT rowid FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase "
+                "ORDER BY rowid LIMIT :limit OFFSET :offset"
+            ),
+            {"phrase": phrase, "limit": limit, "offset": offset},
+        )
+        .scalars()
+        .all()
+    )
+    rows = session.exec(
+        select(PublicOutlet)
+        .where(col(PublicOutlet.filing_id).in_(ids))
+        .order_by(PublicOutlet.filing_id)
+    ).all()
+    return list(rows), total
 
 
 def search(
     session: Session, filters: DirectoryFilters, *, limit: int, offset: int
 ) -> tuple[list[PublicOutlet], int]:
+    """Outlets in force matching the filters, in filing order (oldest first)."""
+    q = (filters.q or "").strip()
+    only_text = not (filters.county or filters.township or filters.brand)
+    if q and only_text and len(q) >= TRIGRAM and not is_postgresql(session):
+        return _search_text_only_sqlite(session, q, limit=limit, offset=offset)
     query = select(PublicOutlet)
     if filters.county:
         query = query.where(PublicOutlet.county_code == filters.county)
@@ -98,10 +134,10 @@ def search(
                 RevisionBrand.brand_code == filters.brand,
             )
         )
-    if filters.q and filters.q.strip():
-        query = query.where(_text_condition(session, filters.q.strip()))
+    if q:
+        query = query.where(_text_condition(session, q))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(PublicOutlet.filing_no).limit(limit).offset(offset)).all()
+    rows = session.exec(query.order_by(PublicOutlet.filing_id).limit(limit).offset(offset)).all()
     return list(rows), total
 
 

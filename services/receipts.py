@@ -6,10 +6,12 @@ once a later revision was accepted, otherwise the filing's end: `closed`, `revok
 """
 
 import json
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -100,33 +102,38 @@ def derive_status(*, revision_id: int, current_revision_id: int | None, filing_s
     return _ENDED.get(filing_status, "valid")
 
 
-_STATUS_QUERY = text(
-    """
+# Raw DBAPI SQL on the hot path: one indexed lookup, no ORM and no SQLAlchemy statement
+# compilation (which costs more than the query itself). `{p}` is the driver's placeholder.
+_STATUS_SQL = """
     SELECT r.receipt_no, r.revision_id, r.payload, r.jws, f.status, f.current_revision_id,
-           f.end_reason, f.closed_on, cur.receipt_no AS current_receipt_no
+           f.end_reason, f.closed_on, cur.receipt_no
     FROM receipt AS r
     JOIN filing AS f ON f.id = r.filing_id
     LEFT JOIN filing_revision AS cur ON cur.id = f.current_revision_id
-    WHERE r.receipt_no = :receipt_no
-    """
-)
+    WHERE r.receipt_no = {p}
+"""
+PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
 
 
-def public_view(connection: Connection, receipt_no: str) -> dict[str, Any] | None:
-    """The public check of a receipt in one indexed query (the hot path: no ORM, no session)."""
-    row = connection.execute(_STATUS_QUERY, {"receipt_no": receipt_no}).first()
-    if row is None:
-        return None
-    payload = json.loads(row.payload)
-    status = derive_status(
-        revision_id=row.revision_id,
-        current_revision_id=row.current_revision_id,
-        filing_status=row.status,
-    )
-    view: dict[str, Any] = {
-        "receipt_no": row.receipt_no,
-        "status": status,
-        "status_label": STATUS_LABELS[status],
+def status_sql(paramstyle: str) -> str:
+    return _STATUS_SQL.format(p=PLACEHOLDERS[paramstyle])
+
+
+@dataclass(frozen=True)
+class FrozenReceipt:
+    """The immutable part of a public check: what the receipt says, parsed and pre-encoded."""
+
+    payload: dict[str, Any]
+    jws: str
+    json_fields: bytes  # the static members of the public JSON object, without braces
+
+
+@lru_cache(maxsize=65536)
+def _freeze(payload_text: str, token: str) -> FrozenReceipt:
+    # Keyed by the stored content itself, which never changes: nothing to invalidate.
+    payload = json.loads(payload_text)
+    fields = {
+        "receipt_no": payload["receipt_no"],
         "filing_no": payload["filing_no"],
         "revision": payload["revision"],
         "outlet": payload["outlet"],
@@ -135,18 +142,80 @@ def public_view(connection: Connection, receipt_no: str) -> dict[str, Any] | Non
         "opened_on": payload["opened_on"],
         "issued_on": payload["issued_on"],
         "authority": payload["authority"],
-        "jws": row.jws,
-        "current_receipt_no": None,
-        "reason": None,
-        "closed_on": None,
+        "jws": token,
     }
-    if status == "superseded" and row.current_receipt_no != row.receipt_no:
-        view["current_receipt_no"] = row.current_receipt_no
-    if status in ("revoked", "lapsed", "closed"):
-        view["reason"] = row.end_reason
-    if status == "closed" and row.closed_on is not None:
-        view["closed_on"] = str(row.closed_on)
-    return view
+    encoded = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+    return FrozenReceipt(payload=payload, jws=token, json_fields=encoded[1:-1])
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    frozen: FrozenReceipt
+    state: dict[str, Any]  # status, status_label, current_receipt_no, reason, closed_on
+
+    def as_dict(self) -> dict[str, Any]:
+        payload = self.frozen.payload
+        return {
+            "receipt_no": payload["receipt_no"],
+            "filing_no": payload["filing_no"],
+            "revision": payload["revision"],
+            "outlet": payload["outlet"],
+            "operator": payload["operator"],
+            "brands": payload["brands"],
+            "opened_on": payload["opened_on"],
+            "issued_on": payload["issued_on"],
+            "authority": payload["authority"],
+            "jws": self.frozen.jws,
+            **self.state,
+        }
+
+    def as_json(self) -> bytes:
+        state = json.dumps(self.state, ensure_ascii=False, separators=(",", ":")).encode()
+        return b"{" + self.frozen.json_fields + b"," + state[1:]
+
+
+def check(dbapi_connection: Any, sql: str, receipt_no: str) -> ReceiptCheck | None:
+    """The public check of a receipt: one indexed query for its current state (the hot path)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, (receipt_no,))
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        return None
+    (
+        number,
+        revision_id,
+        payload_text,
+        token,
+        filing_status,
+        current_revision_id,
+        end_reason,
+        closed_on,
+        current_receipt_no,
+    ) = row
+    status = derive_status(
+        revision_id=revision_id,
+        current_revision_id=current_revision_id,
+        filing_status=filing_status,
+    )
+    state: dict[str, Any] = {
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "current_receipt_no": (
+            current_receipt_no if status == "superseded" and current_receipt_no != number else None
+        ),
+        "reason": end_reason if status in ("revoked", "lapsed", "closed") else None,
+        "closed_on": str(closed_on) if status == "closed" and closed_on is not None else None,
+    }
+    return ReceiptCheck(frozen=_freeze(payload_text, token), state=state)
+
+
+def check_in(connection: Connection, receipt_no: str) -> ReceiptCheck | None:
+    """The same check inside an ORM session's connection (used by the owner's receipt view)."""
+    sql = status_sql(connection.dialect.paramstyle)
+    return check(connection.connection.dbapi_connection, sql, receipt_no)
 
 
 def get_receipt(session: Session, receipt_no: str) -> Receipt:

@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from api.deps import get_session, read_connection  # noqa: E402
+from api.deps import PublicReader, get_session, public_reader  # noqa: E402
 from api.main import app  # noqa: E402
 from core import clock  # noqa: E402
 from core.config import get_settings  # noqa: E402
@@ -85,7 +86,7 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def client(session: Session) -> Iterator[TestClient]:
+def client(session: Session, engine: Engine) -> Iterator[TestClient]:
     def _session_override() -> Iterator[Session]:
         # What the test set up is "committed" (its savepoint released) before the request runs,
         # so a request that fails and rolls back keeps it, as a real database would.
@@ -97,12 +98,16 @@ def client(session: Session) -> Iterator[TestClient]:
             session.rollback()
             raise
 
-    async def _connection_override():  # type: ignore[no-untyped-def]
+    @contextmanager
+    def _test_connection() -> Iterator[object]:
         session.commit()
-        yield session.connection()
+        yield session.connection().connection.dbapi_connection
+
+    async def _reader_override() -> PublicReader:
+        return PublicReader(_test_connection, engine.dialect.paramstyle, on_event_loop=True)
 
     app.dependency_overrides[get_session] = _session_override
-    app.dependency_overrides[read_connection] = _connection_override
+    app.dependency_overrides[public_reader] = _reader_override
     with TestClient(app, raise_server_exceptions=True) as test_client:
         yield test_client
     app.dependency_overrides.clear()

@@ -10,7 +10,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from sqlalchemy import Engine
 from sqlmodel import select
 
 from core.db import session_scope

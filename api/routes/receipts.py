@@ -20,10 +20,13 @@ def _visible_receipt(session: SessionDep, user: AnyUser, receipt_no: str):  # ty
 def get_receipt(session: SessionDep, user: AnyUser, receipt_no: str) -> ReceiptDetail:
     """The receipt with its signed JWS (owner, or reviewer/admin covering the outlet)."""
     receipt = _visible_receipt(session, user, receipt_no)
-    view = receipts.public_view(session.connection(), receipt_no)
-    assert view is not None
+    found = receipts.check_in(session.connection(), receipt_no)
+    assert found is not None
     return ReceiptDetail(
-        **view, filing_id=receipt.filing_id, kid=receipt.kid, payload=json.loads(receipt.payload)
+        **found.as_dict(),
+        filing_id=receipt.filing_id,
+        kid=receipt.kid,
+        payload=json.loads(receipt.payload),
     )
 
 

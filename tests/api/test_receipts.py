@@ -35,7 +35,7 @@ def reviewer(session: Session):  # type: ignore[no-untyped-def]
 
 
 def independent_verify(token: str, jwks: dict) -> dict:
-    """PyJWT, not the service's JOSE library, with its Ed25519 implementation under RFC 9864's name."""
+    """PyJWT, not the service's JOSE library: its Ed25519 code under RFC 9864's name."""
     verifier = jwt.PyJWS()
     verifier.register_algorithm("Ed25519", OKPAlgorithm())
     kid = jwt.get_unverified_header(token)["kid"]

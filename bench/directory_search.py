@@ -1,0 +1,72 @@
+"""Directory text search over 100k outlets: p95 against a primary-key lookup, both through the
+public HTTP API of one worker, measured in the same run. Target: search p95 ≤ 3 × lookup p95.
+
+    .venv/bin/python bench/directory_search.py [OUTLETS] [REQUESTS]
+"""
+
+import random
+import sys
+import time
+
+import httpx
+from _setup import ms, p95, prepare_database
+
+OUTLETS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+REQUESTS = int(sys.argv[2]) if len(sys.argv) > 2 else 600
+
+# What people type: a street and number, an outlet's name, a township plus brand.
+QUERIES = [
+    "建设路12",
+    "太白路8",
+    "平安大道",
+    "贺街镇",
+    "信都镇",
+    "快递超市",
+    "灵峰北路3",
+    "八达路9号",
+    "昭平镇中山",
+    "公会镇",
+    "莲塘镇",
+    "西环路1",
+]
+SHORT_QUERIES = ["贺街", "黄田", "中山", "钟山"]  # two characters: below a trigram
+
+
+def timed_get(http: httpx.Client, paths: list[str], count: int) -> list[float]:
+    rng = random.Random(3)
+    samples = []
+    for _ in range(count):
+        path = paths[rng.randrange(len(paths))]
+        started = time.perf_counter()
+        response = http.get(path)
+        samples.append(time.perf_counter() - started)
+        response.raise_for_status()
+    return samples
+
+
+def main() -> None:
+    url = prepare_database()
+    from _data import populate
+    from _server import serve
+
+    receipt_nos = populate(OUTLETS)
+    lookups = [f"/api/v1/public/receipts/{no}" for no in random.Random(1).sample(receipt_nos, 2000)]
+    searches = [f"/api/v1/public/outlets?q={q}" for q in QUERIES]
+    shorts = [f"/api/v1/public/outlets?q={q}" for q in SHORT_QUERIES]
+    filtered = [f"/api/v1/public/outlets?q={q}&county=451102&brand=SF" for q in QUERIES]
+    with serve(workers=1) as (host, port), httpx.Client(base_url=f"http://{host}:{port}") as http:
+        timed_get(http, lookups + searches, 100)  # warm up
+        base = timed_get(http, lookups, REQUESTS)
+        results = {
+            "text search (≥3 characters)": timed_get(http, searches, REQUESTS),
+            "text search + county + brand": timed_get(http, filtered, REQUESTS),
+            "text search (2 characters, scan)": timed_get(http, shorts, REQUESTS // 3),
+        }
+    print(f"database: {url.split(':')[0]}  outlets: {OUTLETS}  one worker, sequential requests")
+    print(f"{'primary-key lookup (receipt)':<34} p95 {ms(p95(base))}")
+    for name, samples in results.items():
+        print(f"{name:<34} p95 {ms(p95(samples))}  ratio {p95(samples) / p95(base):.2f}")
+
+
+if __name__ == "__main__":
+    main()
