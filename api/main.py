@@ -10,6 +10,7 @@ from api.routes import (
     enterprises,
     filings,
     health,
+    inspections,
     public,
     receipts,
     reference,
@@ -57,7 +58,7 @@ def create_app() -> FastAPI:
         (web.router, ""),
         (health.router, ""),
         *((module.router, API_PREFIX) for module in (auth, users, reference, enterprises)),
-        *((module.router, API_PREFIX) for module in (filings, receipts, audit)),
+        *((module.router, API_PREFIX) for module in (filings, receipts, inspections, audit)),
     ]
     for router, prefix in routers:
         _document_roles(router)

@@ -174,6 +174,33 @@ def cmd_verify_receipt(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify_draw(args: argparse.Namespace) -> int:
+    """Re-runs a published draw offline (no database) and compares it with what was published."""
+    from services import draw
+
+    plan = _fetch_json(args.plan)
+    try:
+        report = draw.verify(plan)
+    except (KeyError, TypeError, ValueError) as error:
+        print(f"无法核验：公示数据不完整（{error}）", file=sys.stderr)
+        return 2
+    print(f"计划 / plan {plan.get('id')}: {plan.get('name')}")
+    print(f"key string: {report.key_string}")
+    for stratum in report.strata:
+        mark = "ok" if stratum["matches"] else "MISMATCH"
+        print(f"  stratum {stratum['label']}: {', '.join(stratum['selected']) or '-'}  [{mark}]")
+    for team in report.teams:
+        mark = "ok" if team["matches"] else "MISMATCH"
+        print(f"  object {team['m']} {team['filing_no']}: team {', '.join(team['team'])}  [{mark}]")
+    if report.verified:
+        print("verified")
+        return 0
+    for problem in report.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    print("NOT verified", file=sys.stderr)
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="outlet-filing", description="快递末端网点备案服务")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -206,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("receipt", metavar="JWS_OR_RECEIPT_NO")
     verify.add_argument("--jwks", help="JWKS file or URL (default: PUBLIC_BASE_URL's)")
     verify.set_defaults(func=cmd_verify_receipt)
+
+    verify_draw = commands.add_parser("verify-draw", help="re-run a published draw offline")
+    verify_draw.add_argument("plan", metavar="PLAN_JSON_OR_URL")
+    verify_draw.set_defaults(func=cmd_verify_draw)
 
     commands.add_parser("audit-verify", help="verify the audit hash chain").set_defaults(
         func=cmd_audit_verify

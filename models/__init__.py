@@ -13,6 +13,14 @@ from models.filing import (
     RevisionBrand,
 )
 from models.idempotency import IdempotencyRecord
+from models.inspection import (
+    Inspection,
+    InspectionEvidence,
+    InspectionItem,
+    InspectionMember,
+    InspectionPlan,
+    Inspector,
+)
 from models.receipt import PublicOutlet, Receipt
 from models.region import Region
 from models.user import User
@@ -27,6 +35,12 @@ __all__ = [
     "FilingEvent",
     "FilingRevision",
     "IdempotencyRecord",
+    "Inspection",
+    "InspectionEvidence",
+    "InspectionItem",
+    "InspectionMember",
+    "InspectionPlan",
+    "Inspector",
     "PublicOutlet",
     "Receipt",
     "Region",

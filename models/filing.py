@@ -32,7 +32,9 @@ class Filing(SQLModel, table=True):
     __tablename__ = "filing"
     __table_args__ = (
         CheckConstraint(_in("status", FILING_STATUSES), name="status"),
-        CheckConstraint(_in("risk_level", RISK_LEVELS), name="risk_level"),
+        CheckConstraint(
+            "risk_override IS NULL OR " + _in("risk_override", RISK_LEVELS), name="risk_override"
+        ),
         Index("ix_filing_county_status", "county_code", "status"),
     )
 
@@ -46,7 +48,9 @@ class Filing(SQLModel, table=True):
     township_code: str = Field(foreign_key="region.code", max_length=12, index=True)
     current_revision_id: int | None = Field(default=None)
     open_revision_id: int | None = Field(default=None)
-    risk_level: str = Field(default="low", max_length=8)
+    # An admin's override of the rule-based risk level (None: the rules decide).
+    risk_override: str | None = Field(default=None, max_length=8)
+    risk_override_reason: str | None = Field(default=None, max_length=500)
     closed_on: date | None = None
     end_reason: str | None = Field(default=None, max_length=500)
     ended_at: datetime | None = timestamp_field(nullable=True)

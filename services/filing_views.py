@@ -4,7 +4,7 @@ from sqlmodel import Session
 
 from models.filing import Filing, FilingRevision
 from schemas.filings import ChangePublic, DocumentPublic, FilingPublic, FilingSummary
-from services import filings
+from services import filings, risk
 
 
 def _documents(session: Session, rev: FilingRevision) -> list[DocumentPublic]:
@@ -33,7 +33,7 @@ def present(session: Session, filing: Filing) -> FilingPublic:
         partner=shown.partner,
         documents=_documents(session, shown),
         corrections=shown.corrections if shown.status == "returned" else [],
-        risk_level=filing.risk_level,
+        risk_level=risk.effective_level(session, filing),
         change=(
             ChangePublic(
                 revision=change.number,

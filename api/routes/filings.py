@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from api.deps import AnyUser, Operator, Reviewer, SessionDep
+from api.deps import Admin, AnyUser, Operator, Reviewer, SessionDep
 from api.idempotency import IdempotencyDep, Idempotent
 from api.uploads import receive_multipart
 from models.filing import DOCUMENT_KINDS, Filing
@@ -24,7 +24,8 @@ from schemas.filings import (
     ReviewDecision,
     Revocation,
 )
-from services import documents, filing_views, filings
+from schemas.inspections import RiskOverride
+from services import documents, filing_views, filings, risk
 from services.errors import field_error
 from services.storage import get_storage
 
@@ -333,6 +334,16 @@ def revoke_filing(
         if_match,
         lambda filing: filings.revoke(session, filing, reviewer=reviewer, reason=body.reason),
     )
+
+
+@router.put("/{filing_id}/risk", response_model=FilingPublic)
+def override_risk(
+    session: SessionDep, admin: Admin, filing_id: int, body: RiskOverride
+) -> FilingPublic:
+    """Sets (or with `level: null` clears) the risk level used by inspection sampling; audited."""
+    filing = filings.get_for(session, filing_id, admin, for_update=True)
+    risk.override(session, filing, admin=admin, level=body.level, reason=body.reason)
+    return filing_views.present(session, filing)
 
 
 @router.get("/{filing_id}/history", response_model=list[FilingEventPublic])

@@ -3,11 +3,13 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from fastapi.encoders import jsonable_encoder
 
 from api.deps import PublicReaderDep, SessionDep
+from models.inspection import InspectionPlan
 from schemas.common import Page
 from schemas.receipts import JsonWebKeySet, PublicOutletItem, PublicReceipt
-from services import directory, signing
+from services import directory, draw, inspections, signing
 from services.errors import NotFound
 
 router = APIRouter(prefix="/public", tags=["public"])
@@ -76,3 +78,43 @@ def _csv(session: SessionDep, filters: directory.DirectoryFilters) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="outlets.csv"'},
     )
+
+
+@router.get("/inspection-plans")
+def published_plans(session: SessionDep) -> list[dict]:
+    """Announced and drawn inspection plans."""
+    return [
+        {
+            "id": p.id,
+            "name": p.name,
+            "region_code": p.region_code,
+            "status": p.status,
+            "digest": p.digest,
+            "announced_at": p.announced_at,
+            "drawn_at": p.drawn_at,
+            "period_start": p.period_start,
+            "period_end": p.period_end,
+        }
+        for p in inspections.list_plans(session, published_only=True)
+    ]
+
+
+@router.get("/inspection-plans/{plan_id}")
+def published_plan(session: SessionDep, plan_id: int) -> dict:
+    """Everything needed to re-run the draw: key, sources, strata, pool, eligible lists, teams,
+    and the results."""
+    return inspections.publication(session, _published(session, plan_id))
+
+
+@router.get("/inspection-plans/{plan_id}/verification")
+def verify_plan(session: SessionDep, plan_id: int) -> dict:
+    """The draw recomputed from the published data alone: `verified: true|false`."""
+    published = jsonable_encoder(inspections.publication(session, _published(session, plan_id)))
+    return draw.verify(published).as_dict()
+
+
+def _published(session: SessionDep, plan_id: int):  # type: ignore[no-untyped-def]
+    plan = session.get(InspectionPlan, plan_id)
+    if plan is None or plan.status == "draft":
+        raise NotFound("检查计划不存在或尚未公告")
+    return plan

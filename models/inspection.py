@@ -1,0 +1,121 @@
+"""'One list, two directories': inspection items, inspectors, plans, and the inspections drawn."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import CheckConstraint, Column, Field, SQLModel
+
+from models.base import timestamp_field
+
+PLAN_STATUSES = ("draft", "announced", "drawn")
+OUTCOMES = ("no_problem", "rectification", "case_filed", "not_found", "refused")
+
+
+class InspectionItem(SQLModel, table=True):
+    __tablename__ = "inspection_item"
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=128)
+    active: bool = Field(default=True)
+
+
+class Inspector(SQLModel, table=True):
+    """An enforcement officer in the inspector directory, with declared conflicts (USCCs)."""
+
+    __tablename__ = "inspector"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    certificate_no: str = Field(max_length=32, unique=True)
+    jurisdiction: str = Field(foreign_key="region.code", max_length=12)
+    active: bool = Field(default=True)
+    conflicts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", unique=True)
+    created_at: datetime = timestamp_field()
+
+
+class InspectionPlan(SQLModel, table=True):
+    """A double-random plan. Once announced its candidates and pool are frozen (and digested)."""
+
+    __tablename__ = "inspection_plan"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft','announced','drawn')", name="status"),
+        CheckConstraint("team_size >= 2", name="team_size"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    region_code: str = Field(foreign_key="region.code", max_length=12)
+    item_codes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    sampling: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    team_size: int = Field(default=2)
+    exclude_recent_days: int = Field(default=365)
+    period_start: date
+    period_end: date
+    randomness_sources: str = Field(max_length=1000)
+    status: str = Field(default="draft", max_length=16)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = timestamp_field()
+    announced_at: datetime | None = timestamp_field(nullable=True)
+    digest: str | None = Field(default=None, max_length=64)
+    # Frozen at announcement: [{label, rate, candidates: [{filing_no, filing_id, uscc, risk}]}]
+    strata: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    # Frozen at announcement: [{certificate_no, inspector_id, conflicts}]
+    pool: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    drawn_at: datetime | None = timestamp_field(nullable=True)
+    sources: list[list[int]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    key_string: str | None = Field(default=None, max_length=2000)
+    version: int = Field(default=1)
+
+
+class Inspection(SQLModel, table=True):
+    """One drawn object of a plan, its team, and its result (published when recorded)."""
+
+    __tablename__ = "inspection"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "m", name="uq_inspection_plan_id_m"),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN "
+            "('no_problem','rectification','case_filed','not_found','refused')",
+            name="outcome",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="inspection_plan.id", index=True)
+    m: int
+    filing_id: int = Field(foreign_key="filing.id", index=True)
+    filing_no: str = Field(max_length=32)
+    stratum: str = Field(max_length=16)
+    eligible: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    team: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    inspected_on: date | None = None
+    outcome: str | None = Field(default=None, max_length=16)
+    findings: str | None = Field(default=None, max_length=2000)
+    recorded_at: datetime | None = timestamp_field(nullable=True)
+    recorded_by_id: int | None = Field(default=None, foreign_key="inspector.id")
+
+
+class InspectionMember(SQLModel, table=True):
+    """Who is on which inspection's team (so an inspector's assignments are one indexed query)."""
+
+    __tablename__ = "inspection_member"
+
+    inspection_id: int = Field(foreign_key="inspection.id", primary_key=True)
+    inspector_id: int = Field(foreign_key="inspector.id", primary_key=True, index=True)
+
+
+class InspectionEvidence(SQLModel, table=True):
+    __tablename__ = "inspection_evidence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inspection_id: int = Field(foreign_key="inspection.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=64)
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="inspector.id")
+    uploaded_at: datetime = timestamp_field()
