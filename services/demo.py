@@ -17,9 +17,10 @@ from stdnum.cn import ric, uscc
 from core import clock
 from core.config import get_settings
 from models.enterprise import Enterprise
+from models.inspection import Inspection
 from models.region import Region
 from models.user import User
-from services import accounts, enterprises, filings
+from services import accounts, enterprises, filings, inspections
 from services.storage import get_storage
 
 DEMO_PASSWORD = "Demo-2026!"
@@ -137,6 +138,90 @@ def seed(session: Session) -> list[DemoLogin]:
     for login in logins:
         if login.username == f"op_{CANCELLED_BRAND.lower()}":
             login.role = "operator (licence cancelled)"
+    admin = session.exec(select(User).where(User.username == "admin")).one()
+    logins.extend(seed_inspections(session, admin))
+    return logins
+
+
+# --- double random ------------------------------------------------------------------------
+
+INSPECTORS = [
+    ("ZF45110001", "陈志强", "451100"),
+    ("ZF45110002", "黄丽萍", "451100"),
+    ("ZF45110003", "莫家豪", "451102"),
+    ("ZF45110004", "钟秀兰", "451103"),
+    ("ZF45110005", "李建华", "451121"),
+    ("ZF45110006", "邓海燕", "451122"),
+    ("ZF45110007", "覃明", "451123"),
+    ("ZF45110008", "罗晓东", "451100"),
+]
+DEMO_SOURCES = [[4, 7, 2], [3, 9, 15, 21, 28, 33]]
+
+
+def seed_inspections(session: Session, admin: User) -> list[DemoLogin]:
+    """Inspectors (two with declared conflicts), a drawn city-wide plan, and some results."""
+    uscc_of = {
+        brand: session.exec(select(Enterprise.uscc).where(Enterprise.name == name)).one()
+        for brand, name, _, _ in DEMO_ENTERPRISES
+    }
+    conflicts = {"ZF45110002": [uscc_of["SF"]], "ZF45110005": [uscc_of["ZTO"], uscc_of["YTO"]]}
+    logins = []
+    members = {}
+    for number, (certificate_no, name, jurisdiction) in enumerate(INSPECTORS, start=1):
+        username = f"inspector{number}"
+        accounts.create_user(
+            session,
+            username=username,
+            password=DEMO_PASSWORD,
+            role="inspector",
+            jurisdiction=jurisdiction,
+            display_name=name,
+        )
+        members[certificate_no] = username
+        inspections.create_inspector(
+            session,
+            admin=admin,
+            name=name,
+            certificate_no=certificate_no,
+            jurisdiction="451100",
+            active=True,
+            conflicts=conflicts.get(certificate_no, []),
+            username=username,
+        )
+        logins.append(DemoLogin(username, "inspector", f"{name} {certificate_no}"))
+    today = clock.today()
+    plan = inspections.create_plan(
+        session,
+        admin=admin,
+        data={
+            "name": f"{today.year} 年贺州市快递末端网点“双随机、一公开”抽查",
+            "region_code": "451100",
+            "item_codes": ["filing_compliance", "real_name", "security_equipment"],
+            "sampling": {"mode": "rate", "rates": {"low": "0.1", "medium": "0.3", "high": "1"}},
+            "team_size": 2,
+            "exclude_recent_days": 365,
+            "period_start": today - timedelta(days=20),
+            "period_end": today + timedelta(days=20),
+            "randomness_sources": "公告次日中国福利彩票“福彩3D”开奖号码；同日中国体育彩票“排列5”开奖号码",
+        },
+    )
+    inspections.announce(session, plan, admin=admin)
+    inspections.run_draw(session, plan, admin=admin, sources=DEMO_SOURCES)
+    outcomes = ["no_problem", "rectification", "no_problem", "case_filed"]
+    drawn = session.exec(
+        select(Inspection).where(Inspection.plan_id == plan.id).order_by(Inspection.m)
+    ).all()
+    for index, inspection in enumerate(drawn[: len(outcomes)]):
+        user = session.exec(select(User).where(User.username == members[inspection.team[0]])).one()
+        _, inspector = inspections.get_assigned(session, inspection.id, user)  # type: ignore[arg-type]
+        inspections.record_result(
+            session,
+            inspection,
+            inspector,
+            inspected_on=today - timedelta(days=10 - index),
+            outcome=outcomes[index],
+            findings="" if outcomes[index] == "no_problem" else "收寄验视记录不全，已责令限期整改",
+        )
     return logins
 
 

@@ -68,19 +68,29 @@ class _Fenwick:
         return position
 
 
+SMALL_POPULATION = 4096  # below this a plain list (C memmove) beats the tree's Python loop
+
+
+def _hashes(key: str, picks: int) -> list[int]:
+    encoded = key.encode("ascii")
+    values = []
+    for i in range(picks):
+        counter = i.to_bytes(2, "big")
+        values.append(int.from_bytes(hashlib.md5(counter + encoded + counter).digest(), "big"))
+    return values
+
+
 def select(key: str, population: int, picks: int) -> list[int]:
     """0-based positions of `picks` items drawn from `population` with `key`, in pick order."""
     if picks > MAX_PICKS:
         raise DrawError("validation_error", f"一次抽取不能超过 {MAX_PICKS} 个")
     picks = min(picks, population)
-    encoded = key.encode("ascii")
+    values = _hashes(key, picks)
+    if population <= SMALL_POPULATION:
+        unpicked = list(range(population))
+        return [unpicked.pop(value % (population - i)) for i, value in enumerate(values)]
     tree = _Fenwick(population)
-    chosen = []
-    for i in range(picks):
-        counter = i.to_bytes(2, "big")
-        value = int.from_bytes(hashlib.md5(counter + encoded + counter).digest(), "big")
-        chosen.append(tree.take_kth(value % (population - i)))
-    return chosen
+    return [tree.take_kth(value % (population - i)) for i, value in enumerate(values)]
 
 
 def stratum_size(candidates: int, rate: Decimal) -> int:
@@ -149,12 +159,16 @@ def draw_teams(
         raise DrawError("not_enough_inspectors", "检查人员名录为空，无法组成检查组")
     cap = math.ceil(len(objects) * team_size / len(pool))
     load = {member.certificate_no: 0 for member in pool}
+    free_for: dict[str, list[str]] = {}  # operator USCC -> pool members without a conflict
     assignments = []
     for m, (filing_no, uscc) in enumerate(objects, start=1):
-        free = [member for member in pool if uscc not in member.conflicts]
-        eligible = [member.certificate_no for member in free if load[member.certificate_no] < cap]
+        free = free_for.get(uscc)
+        if free is None:
+            free = [p.certificate_no for p in pool if uscc not in p.conflicts]
+            free_for[uscc] = free
+        eligible = [certificate_no for certificate_no in free if load[certificate_no] < cap]
         if len(eligible) < team_size:
-            eligible = [member.certificate_no for member in free]
+            eligible = list(free)
         if len(eligible) < team_size:
             raise DrawError(
                 "not_enough_inspectors",

@@ -1,7 +1,10 @@
 from sqlmodel import Session, func, select
 
+from fastapi.encoders import jsonable_encoder
+
 from models.filing import Filing
-from services import audit, demo
+from models.inspection import InspectionPlan
+from services import audit, demo, draw, inspections
 
 
 def test_demo_data_has_filings_in_every_state_and_a_sound_audit_chain(session: Session) -> None:
@@ -18,3 +21,7 @@ def test_demo_data_has_filings_in_every_state_and_a_sound_audit_chain(session: S
         "lapsed",
     }
     assert audit.verify(session).verified
+    plan = session.exec(select(InspectionPlan)).one()
+    published = jsonable_encoder(inspections.publication(session, plan))
+    assert published["status"] == "drawn" and published["assignments"] and published["results"]
+    assert draw.verify(published).verified

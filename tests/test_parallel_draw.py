@@ -1,0 +1,119 @@
+"""A committed plan drawn by two admins at once through a live server: one draw, one 409; then
+`outlet-filing verify-draw` re-runs it from the public URL alone."""
+
+import time
+from datetime import date
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from core import cli
+from core.db import session_scope
+from core.security import create_access_token
+from models.user import User
+from services import accounts, enterprises, inspections
+from tests.factories import PASSWORD, filed_via_services, valid_uscc
+
+COUNTY = "451123"  # 富川: only the committed-data tests file outlets here
+TOWNSHIPS = ["451123100", "451123101", "451123102"]
+
+
+def _announced_plan() -> tuple[int, list[str]]:
+    stamp = time.time_ns() % 10**6
+    with session_scope() as session:
+        admins = [
+            accounts.create_user(
+                session,
+                username=f"draw-admin-{stamp}-{n}",
+                password=PASSWORD,
+                role="admin",
+                jurisdiction=COUNTY,
+                display_name="富川管理员",
+            )
+            for n in range(2)
+        ]
+        reviewer = accounts.create_user(
+            session,
+            username=f"draw-reviewer-{stamp}",
+            password=PASSWORD,
+            role="reviewer",
+            jurisdiction=COUNTY,
+            display_name="富川审核员",
+        )
+        enterprise = enterprises.register(
+            session,
+            name=f"富川抽查测试快递有限公司{stamp}",
+            uscc=valid_uscc(60000 + stamp % 9999),
+            licence_no="桂邮20260003",
+            region_code=COUNTY,
+            is_branch=False,
+            contact_name="周八",
+            contact_mobile="13877407777",
+            username=f"draw-operator-{stamp}",
+            password=PASSWORD,
+        )
+        enterprises.approve(session, enterprise, approver=reviewer)
+        operator = session.exec(select(User).where(User.enterprise_id == enterprise.id)).one()
+        for n in range(6):
+            filed_via_services(
+                session,
+                operator,
+                reviewer,
+                county_code=COUNTY,
+                township_code=TOWNSHIPS[n % 3],
+                name=f"富川抽查网点{n}",
+                opened_on="2026-11-01",
+            )
+        for n in range(3):
+            inspections.create_inspector(
+                session,
+                admin=admins[0],
+                name=f"富川检查员{n}",
+                certificate_no=f"FC{stamp}{n}",
+                jurisdiction=COUNTY,
+                active=True,
+                conflicts=[],
+                username=None,
+            )
+        plan = inspections.create_plan(
+            session,
+            admin=admins[0],
+            data={
+                "name": "富川并发抽取测试",
+                "region_code": COUNTY,
+                "item_codes": ["service_quality"],
+                "sampling": {"mode": "count", "count": 3},
+                "team_size": 2,
+                "exclude_recent_days": 0,
+                "period_start": date(2026, 12, 1),
+                "period_end": date(2026, 12, 31),
+                "randomness_sources": "测试用随机数",
+            },
+        )
+        inspections.announce(session, plan, admin=admins[0])
+        tokens = [create_access_token(admin.id) for admin in admins]
+    return plan.id, tokens  # type: ignore[return-value]
+
+
+@pytest.mark.usefixtures("engine")
+def test_concurrent_draws_give_one_winner_and_the_public_url_verifies(
+    live_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_id, tokens = _announced_plan()
+
+    def attempt(token: str) -> int:
+        with httpx.Client(base_url=live_server, timeout=60) as http:
+            return http.post(
+                f"/api/v1/inspection-plans/{plan_id}/draw",
+                json={"sources": [[7, 1], [42]]},
+                headers={"Authorization": f"Bearer {token}"},
+            ).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(attempt, tokens))
+    assert statuses == [200, 409]
+    url = f"{live_server}/api/v1/public/inspection-plans/{plan_id}"
+    assert cli.main(["verify-draw", url]) == 0
+    assert capsys.readouterr().out.strip().endswith("verified")
