@@ -1,6 +1,5 @@
-from sqlmodel import Session, func, select
-
 from fastapi.encoders import jsonable_encoder
+from sqlmodel import Session, func, select
 
 from models.filing import Filing
 from models.inspection import InspectionPlan

@@ -2,8 +2,8 @@
 `outlet-filing verify-draw` re-runs it from the public URL alone."""
 
 import time
-from datetime import date
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import httpx
 import pytest
