@@ -44,9 +44,8 @@ def run(candidates: int) -> tuple[float, float]:
 
 def main() -> None:
     base = None
-    print(
-        f"{'candidates':>10} {'objects':>8} {'objects time':>13} {'teams time':>11} {'growth ratio':>13}"
-    )
+    header = ("candidates", "objects", "objects time", "teams time", "growth ratio")
+    print(" ".join(f"{title:>13}" for title in header))
     for candidates in (10_000, 100_000, 1_000_000):
         picked, teams = run(candidates)
         per_candidate = picked / candidates

@@ -202,7 +202,9 @@ def seed_inspections(session: Session, admin: User) -> list[DemoLogin]:
             "exclude_recent_days": 365,
             "period_start": today - timedelta(days=20),
             "period_end": today + timedelta(days=20),
-            "randomness_sources": "公告次日中国福利彩票“福彩3D”开奖号码；同日中国体育彩票“排列5”开奖号码",
+            "randomness_sources": (
+                "公告次日中国福利彩票“福彩3D”开奖号码；同日中国体育彩票“排列5”开奖号码"
+            ),
         },
     )
     inspections.announce(session, plan, admin=admin)
