@@ -14,6 +14,7 @@ from api.routes import (
     public,
     receipts,
     reference,
+    stats,
     users,
 )
 
@@ -58,7 +59,7 @@ def create_app() -> FastAPI:
         (web.router, ""),
         (health.router, ""),
         *((module.router, API_PREFIX) for module in (auth, users, reference, enterprises)),
-        *((module.router, API_PREFIX) for module in (filings, receipts, inspections, audit)),
+        *((module.router, API_PREFIX) for module in (filings, receipts, inspections, stats, audit)),
     ]
     for router, prefix in routers:
         _document_roles(router)

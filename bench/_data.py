@@ -16,6 +16,7 @@ from models import (
     PublicOutlet,
     Receipt,
     Region,
+    ReviewDecision,
     RevisionBrand,
 )
 from services import signing
@@ -69,7 +70,7 @@ def populate(count: int, *, seed: int = 7) -> list[str]:
         receipt_nos: list[str] = []
         batch = 5000
         for start in range(0, count, batch):
-            filings, revisions, receipts, outlets, brands = [], [], [], [], []
+            filings, revisions, receipts, outlets, brands, decisions = [], [], [], [], [], []
             for i in range(start, min(start + batch, count)):
                 fid = next_filing + i
                 township = townships[i % len(townships)]
@@ -178,6 +179,34 @@ def populate(count: int, *, seed: int = 7) -> list[str]:
                         issued_on=date(2026, 11, 1),
                     )
                 )
+                days = rng.randint(0, 8)
+                decisions.append(
+                    dict(
+                        filing_id=fid,
+                        revision_id=fid,
+                        county_code=county,
+                        action="accept",
+                        submitted_on=date(2026, 11, 1),
+                        decided_on=date(2026, 11, 2),
+                        working_days=days,
+                        within_deadline=days <= 5,
+                        decided_at=now,
+                    )
+                )
+                days = rng.randint(0, 8)
+                decisions.append(
+                    dict(
+                        filing_id=fid,
+                        revision_id=fid,
+                        county_code=county,
+                        action="accept",
+                        submitted_on=date(2026, 11, 1),
+                        decided_on=date(2026, 11, 2),
+                        working_days=days,
+                        within_deadline=days <= 5,
+                        decided_at=now,
+                    )
+                )
                 receipt_nos.append(receipt_no)
             for model, rows in (
                 (Filing, filings),
@@ -185,6 +214,7 @@ def populate(count: int, *, seed: int = 7) -> list[str]:
                 (RevisionBrand, brands),
                 (Receipt, receipts),
                 (PublicOutlet, outlets),
+                (ReviewDecision, decisions),
             ):
                 session.execute(insert(model), rows)
         if session.get_bind().dialect.name == "postgresql":

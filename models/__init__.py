@@ -10,6 +10,7 @@ from models.filing import (
     FilingCounter,
     FilingEvent,
     FilingRevision,
+    ReviewDecision,
     RevisionBrand,
 )
 from models.idempotency import IdempotencyRecord
@@ -44,6 +45,7 @@ __all__ = [
     "PublicOutlet",
     "Receipt",
     "Region",
+    "ReviewDecision",
     "RevisionBrand",
     "SQLModel",
     "User",

@@ -36,6 +36,7 @@ class Filing(SQLModel, table=True):
             "risk_override IS NULL OR " + _in("risk_override", RISK_LEVELS), name="risk_override"
         ),
         Index("ix_filing_county_status", "county_code", "status"),
+        Index("ix_filing_township_status", "township_code", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -144,3 +145,25 @@ class FilingCounter(SQLModel, table=True):
     county_code: str = Field(primary_key=True, max_length=12)
     year: int = Field(primary_key=True)
     last_serial: int = Field(default=0)
+
+
+class ReviewDecision(SQLModel, table=True):
+    """One decision on a submission, with the working days it took (for the deadline figures).
+
+    Working days follow the official calendar, which SQL cannot know; they are counted once,
+    when the decision is made, so every figure about deadlines is a plain SQL aggregate.
+    """
+
+    __tablename__ = "review_decision"
+    __table_args__ = (CheckConstraint("action IN ('accept','return')", name="action"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    filing_id: int = Field(foreign_key="filing.id", index=True)
+    revision_id: int = Field(foreign_key="filing_revision.id")
+    county_code: str = Field(max_length=12, index=True)
+    action: str = Field(max_length=8)
+    submitted_on: date
+    decided_on: date
+    working_days: int
+    within_deadline: bool
+    decided_at: datetime = timestamp_field()

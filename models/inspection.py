@@ -97,6 +97,9 @@ class Inspection(SQLModel, table=True):
     findings: str | None = Field(default=None, max_length=2000)
     recorded_at: datetime | None = timestamp_field(nullable=True)
     recorded_by_id: int | None = Field(default=None, foreign_key="inspector.id")
+    # Counted when the result is recorded (official calendar), so figures are SQL aggregates.
+    result_due_on: date | None = None
+    published_on_time: bool | None = None
 
 
 class InspectionMember(SQLModel, table=True):

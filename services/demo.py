@@ -233,7 +233,9 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗梁"
 GIVEN = ["伟", "芳", "秀英", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛"]
 STREETS = ["新兴路", "建设路", "太白路", "民主街", "河东街", "中山路", "光明路", "江北路"]
 # Townships left without an outlet, so coverage shows a believable gap (issue: every township).
-UNCOVERED = {"451102200", "451121111", "451121201", "451123201", "451122205", "451103203"}
+# Remote ethnic townships (瑶族乡 and others) still without one: 51 of 57 covered.
+UNCOVERED = {"451102200", "451103201", "451121201", "451121208", "451122201", "451123201"}
+EXTRA_STATES = ["draft", "submitted", "returned", "overdue", "closed", "revoked", "filed"]
 
 
 def sample_documents() -> dict[str, tuple[str, bytes]]:
@@ -313,20 +315,21 @@ def seed_filings(session: Session, reviewer: User) -> int:
         select(Region).where(Region.level.in_(["township", "subdistrict"])).order_by(Region.code)
     ).all()
     now = clock.now()
-    # state plan per outlet: mostly filed; some with an open change; every other state too.
-    plan = ["filed"] * 6 + [
-        "draft",
-        "submitted",
-        "returned",
-        "overdue",
-        "change",
-        "closed",
-        "revoked",
-    ]
+    # Every covered township gets an outlet in force (some with a change under review); every
+    # third gets a second outlet in one of the other states, some of them the operator whose
+    # licence is cancelled later (its outlets lapse).
+    covered = [t for t in townships if t.code not in UNCOVERED]
+    cancelled = len(operators) - 1  # the last demo enterprise (JD)
+    slots = []
+    for i, township in enumerate(covered):
+        slots.append((township, "change" if i % 9 == 4 else "filed", i % cancelled))
+        if i % 3 == 0:
+            state = EXTRA_STATES[(i // 3) % len(EXTRA_STATES)]
+            to_lapse = state == "filed" or (i // 3) % 4 == 0
+            slots.append((township, state, cancelled if to_lapse else (i + 3) % cancelled))
     count = 0
-    for index, township in enumerate(t for t in townships if t.code not in UNCOVERED):
-        operator, enterprise = operators[index % len(operators)]
-        state = plan[index % len(plan)]
+    for index, (township, state, operator_index) in enumerate(slots):
+        operator, enterprise = operators[operator_index]
         opened = now - timedelta(days=rng.randint(25, 400))
         late = index % 9 == 4
         submitted_at = opened + timedelta(days=rng.randint(21, 40) if late else rng.randint(2, 18))
@@ -340,7 +343,7 @@ def seed_filings(session: Session, reviewer: User) -> int:
             "name": f"{township.name}{enterprise.name[:4].replace('贺州', '')}快递服务站",
             "type": "cooperative" if cooperative else "self_operated",
             "scope": ["collect", "deliver"] if index % 4 else ["deliver"],
-            "brands": [DEMO_ENTERPRISES[(index % len(operators))][0]],
+            "brands": [DEMO_ENTERPRISES[operator_index][0]],
             "county_code": township.parent_code,
             "township_code": township.code,
             "address": f"{township.name}{rng.choice(STREETS)}{rng.randint(1, 188)}号",

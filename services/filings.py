@@ -13,8 +13,16 @@ from sqlalchemy import and_, exists, func, or_
 from sqlmodel import Session, col, select
 
 from core import clock
+from models.base import aware
 from models.enterprise import Enterprise
-from models.filing import Document, Filing, FilingEvent, FilingRevision, RevisionBrand
+from models.filing import (
+    Document,
+    Filing,
+    FilingEvent,
+    FilingRevision,
+    ReviewDecision,
+    RevisionBrand,
+)
 from models.user import User
 from schemas.filings import FilingContent
 from services import audit, directory, filing_rules, numbering, receipts, regions
@@ -28,6 +36,7 @@ from services.errors import (
     from_pydantic,
 )
 from services.lifecycle import next_status
+from services.working_days import working_days_between
 
 STAFF_ROLES = ("reviewer", "admin")
 
@@ -392,6 +401,30 @@ def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
     return filing
 
 
+def _record_decision(session: Session, filing: Filing, rev: FilingRevision, action: str) -> None:
+    """Counts the working days from submission to this decision, against its deadline."""
+    assert rev.submitted_at is not None
+    submitted_on = aware(rev.submitted_at).astimezone(clock.CHINA_TZ).date()  # type: ignore[union-attr]
+    decided_on = clock.today()
+    days = working_days_between(submitted_on, decided_on)
+    limit = (
+        filing_rules.REVIEW_WORKING_DAYS if action == "accept" else filing_rules.RETURN_WORKING_DAYS
+    )
+    session.add(
+        ReviewDecision(
+            filing_id=filing.id,  # type: ignore[arg-type]
+            revision_id=rev.id,  # type: ignore[arg-type]
+            county_code=rev.county_code,
+            action=action,
+            submitted_on=submitted_on,
+            decided_on=decided_on,
+            working_days=days,
+            within_deadline=days <= limit,
+            decided_at=clock.now(),
+        )
+    )
+
+
 def accept(session: Session, filing: Filing, *, reviewer: User) -> Filing:
     rev = working_revision(session, filing)
     new_status = next_status(rev.status, "accept")
@@ -407,6 +440,7 @@ def accept(session: Session, filing: Filing, *, reviewer: User) -> Filing:
     if previous is not None:
         previous.status = "superseded"
         session.add(previous)
+    _record_decision(session, filing, rev, "accept")
     rev.status = new_status
     rev.decided_at = now
     rev.decided_by_id = reviewer.id
@@ -454,6 +488,7 @@ def return_for_correction(
             )
         items.append({k: v for k, v in item.items() if v is not None})
     old_status = rev.status
+    _record_decision(session, filing, rev, "return")
     rev.status = new_status
     rev.corrections = items
     rev.decided_at = clock.now()

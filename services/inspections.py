@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -523,6 +524,8 @@ def record_result(
     inspection.findings = findings
     inspection.recorded_at = clock.now()
     inspection.recorded_by_id = inspector.id
+    inspection.result_due_on = add_working_days(inspected_on, RESULT_WORKING_DAYS)
+    inspection.published_on_time = clock.today() <= inspection.result_due_on
     session.add(inspection)
     session.flush()
     audit.append(
@@ -567,33 +570,41 @@ def add_evidence(
     return evidence
 
 
-def result_due_on(plan: InspectionPlan, inspection: Inspection) -> date:
-    """Published within 20 working days of the inspection (of the plan's end, if not yet done)."""
-    return add_working_days(inspection.inspected_on or plan.period_end, RESULT_WORKING_DAYS)
+def plan_results_due_on(plan: InspectionPlan) -> date:
+    """When results not yet recorded become overdue: 20 working days after the plan's end."""
+    return add_working_days(plan.period_end, RESULT_WORKING_DAYS)
 
 
 def overdue(session: Session, *, within: str) -> list[dict[str, Any]]:
-    """Inspections whose result is missing past its due date, or was recorded after it."""
+    """Inspections whose result is missing past its due date, or was published after it."""
     today = clock.today()
+    plans = session.exec(
+        select(InspectionPlan).where(
+            InspectionPlan.status == "drawn",
+            col(InspectionPlan.region_code).startswith(regions.region_prefix(within)),
+        )
+    ).all()
+    plan_due = {plan.id: plan_results_due_on(plan) for plan in plans}
+    lapsed_plans = [plan_id for plan_id, due in plan_due.items() if today > due]
     rows = session.exec(
-        select(Inspection, InspectionPlan)
-        .join(InspectionPlan, col(InspectionPlan.id) == Inspection.plan_id)
-        .where(col(InspectionPlan.region_code).startswith(regions.region_prefix(within)))
+        select(Inspection)
+        .where(
+            col(Inspection.plan_id).in_(list(plan_due)),
+            or_(
+                and_(col(Inspection.outcome).is_(None), col(Inspection.plan_id).in_(lapsed_plans)),
+                col(Inspection.published_on_time).is_(False),
+            ),
+        )
         .order_by(Inspection.id)
     ).all()
-    report = []
-    for inspection, plan in rows:
-        due = result_due_on(plan, inspection)
-        recorded = inspection.recorded_at.date() if inspection.recorded_at else None
-        if (recorded is None and today > due) or (recorded is not None and recorded > due):
-            report.append(
-                {
-                    "inspection_id": inspection.id,
-                    "plan_id": plan.id,
-                    "filing_no": inspection.filing_no,
-                    "team": inspection.team,
-                    "due_on": due,
-                    "recorded_on": recorded,
-                }
-            )
-    return report
+    return [
+        {
+            "inspection_id": inspection.id,
+            "plan_id": inspection.plan_id,
+            "filing_no": inspection.filing_no,
+            "team": inspection.team,
+            "due_on": inspection.result_due_on or plan_due[inspection.plan_id],
+            "recorded_on": inspection.recorded_at.date() if inspection.recorded_at else None,
+        }
+        for inspection in rows
+    ]

@@ -3,7 +3,7 @@ from sqlmodel import Session, func, select
 
 from models.filing import Filing
 from models.inspection import InspectionPlan
-from services import audit, demo, draw, inspections
+from services import audit, demo, draw, inspections, stats
 
 
 def test_demo_data_has_filings_in_every_state_and_a_sound_audit_chain(session: Session) -> None:
@@ -24,3 +24,6 @@ def test_demo_data_has_filings_in_every_state_and_a_sound_audit_chain(session: S
     published = jsonable_encoder(inspections.publication(session, plan))
     assert published["status"] == "drawn" and published["assignments"] and published["results"]
     assert draw.verify(published).verified
+    coverage = stats.overview(session, jurisdiction="451100")["coverage"]
+    assert 0.8 < coverage["ratio"] < 1
+    assert all("乡" in t["name"] for u in coverage["uncovered"] for t in u["townships"])

@@ -1,0 +1,30 @@
+from fastapi import APIRouter, Response
+
+from api.deps import Reviewer, SessionDep
+from services import stats
+from services.errors import NotFound
+
+router = APIRouter(prefix="/stats", tags=["oversight"])
+
+
+@router.get("/overview")
+def overview(session: SessionDep, user: Reviewer) -> dict:
+    """Township coverage against the 100 % goal, filings, review deadlines kept, inspections —
+    for the caller's jurisdiction."""
+    return stats.overview(session, jurisdiction=user.jurisdiction)
+
+
+@router.get("/overview/{table}.csv", response_class=Response)
+def overview_table(session: SessionDep, user: Reviewer, table: str) -> Response:
+    """One table of the overview as CSV (UTF-8 with BOM): coverage, uncovered, brand-coverage,
+    filings-by-status, filings-by-county, filings-by-brand, overdue-submissions,
+    inspection-outcomes."""
+    tables = stats.tables(stats.overview(session, jurisdiction=user.jurisdiction))
+    if table not in tables:
+        raise NotFound("没有这张表")
+    header, rows = tables[table]
+    return Response(
+        stats.to_csv(header, rows).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{table}.csv"'},
+    )
