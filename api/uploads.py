@@ -1,15 +1,20 @@
 """Streaming multipart parsing: the file goes to a temporary file chunk by chunk, and an upload
 past the limit is refused as soon as the limit is passed (never held whole in memory)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from core.config import get_settings
-from services.documents import PayloadTooLarge
+from services.documents import PayloadTooLarge, sniff
 from services.errors import field_error
-from services.storage import SpooledUpload
+from services.storage import SpooledUpload, get_storage
+
+T = TypeVar("T")
 
 FORM_OVERHEAD = 64 * 1024  # room for boundaries and the small text fields
 MAX_FIELD_BYTES = 1024
@@ -111,3 +116,47 @@ async def receive_multipart(request: Request, *, file_field: str = "file") -> Re
             form.file.discard()
         raise
     return form
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """A received file whose content type was established from its bytes."""
+
+    fields: dict[str, str]
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+async def store_checked_upload(
+    request: Request,
+    attach: Callable[[CheckedUpload], T],
+    *,
+    check_fields: Callable[[dict[str, str]], None] | None = None,
+) -> T:
+    """Receives, checks (PDF/JPEG/PNG by content) and stores one upload, then runs `attach` (the
+    database part) in a worker thread. The file is stored only once `attach` succeeds; a refused
+    upload leaves nothing behind."""
+    form = await receive_multipart(request)
+    upload = form.file
+    try:
+        if check_fields is not None:
+            check_fields(form.fields)
+        if upload is None:
+            raise field_error("file", "missing", "请选择要上传的文件")
+        sha256 = upload.finish()
+        sniffed = await run_in_threadpool(sniff, upload.path)
+        checked = CheckedUpload(
+            form.fields, form.filename, sniffed.content_type, upload.size, sha256
+        )
+
+        def attach_and_store() -> T:
+            result = attach(checked)
+            get_storage().put_file(upload.path, sha256)
+            return result
+
+        return await run_in_threadpool(attach_and_store)
+    finally:
+        if upload is not None:
+            upload.discard()

@@ -3,12 +3,11 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import Admin, AnyUser, Operator, Reviewer, SessionDep
 from api.idempotency import IdempotencyDep, Idempotent
-from api.uploads import receive_multipart
+from api.uploads import CheckedUpload, store_checked_upload
 from models.filing import DOCUMENT_KINDS, Filing
 from models.user import User
 from schemas.common import Page
@@ -25,7 +24,7 @@ from schemas.filings import (
     Revocation,
 )
 from schemas.inspections import RiskOverride
-from services import documents, filing_views, filings, risk
+from services import filing_views, filings, risk
 from services.errors import field_error
 from services.storage import get_storage
 
@@ -157,37 +156,29 @@ async def upload_document(
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Multipart `kind` + `file`: PDF, JPEG or PNG judged by content, at most MAX_UPLOAD_BYTES."""
-    form = await receive_multipart(request)
-    upload = form.file
-    try:
-        kind = form.fields.get("kind", "")
-        if kind not in DOCUMENT_KINDS:
+
+    def check_kind(fields: dict[str, str]) -> None:
+        if fields.get("kind", "") not in DOCUMENT_KINDS:
             raise field_error("kind", "validation_error", "文件类别不正确")
-        if upload is None:
-            raise field_error("file", "missing", "请选择要上传的文件")
-        sha256 = upload.finish()
-        sniffed = await run_in_threadpool(documents.sniff, upload.path)
 
-        def attach() -> tuple[DocumentPublic, str]:
-            filing = filings.get_for(session, filing_id, operator, for_update=True)
-            filings.check_version(filing, if_match)
-            document = filings.add_document(
-                session,
-                filing,
-                actor=operator,
-                file=filings.StoredFile(
-                    kind, form.filename, sniffed.content_type, upload.size, sha256
-                ),
-            )
-            get_storage().put_file(upload.path, sha256)
-            return DocumentPublic.model_validate(document, from_attributes=True), filings.etag(
-                filing
-            )
+    def attach(upload: CheckedUpload) -> tuple[DocumentPublic, str]:
+        filing = filings.get_for(session, filing_id, operator, for_update=True)
+        filings.check_version(filing, if_match)
+        document = filings.add_document(
+            session,
+            filing,
+            actor=operator,
+            file=filings.StoredFile(
+                upload.fields["kind"],
+                upload.filename,
+                upload.content_type,
+                upload.size,
+                upload.sha256,
+            ),
+        )
+        return DocumentPublic.model_validate(document, from_attributes=True), filings.etag(filing)
 
-        document, filing_etag = await run_in_threadpool(attach)
-    finally:
-        if upload is not None:
-            upload.discard()
+    document, filing_etag = await store_checked_upload(request, attach, check_fields=check_kind)
     return JSONResponse(
         document.model_dump(mode="json"), status_code=201, headers={"ETag": filing_etag}
     )

@@ -1,9 +1,8 @@
 from fastapi import APIRouter, Request, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import Admin, Inspector, SessionDep, Staff
-from api.uploads import receive_multipart
+from api.uploads import CheckedUpload, store_checked_upload
 from schemas.inspections import (
     DrawRequest,
     InspectionItemCreate,
@@ -16,9 +15,7 @@ from schemas.inspections import (
     PlanSummary,
     ResultRecord,
 )
-from services import documents, inspections
-from services.errors import field_error
-from services.storage import get_storage
+from services import inspections
 
 router = APIRouter(tags=["inspections"])
 
@@ -143,36 +140,24 @@ async def upload_evidence(
     request: Request, session: SessionDep, inspector: Inspector, inspection_id: int
 ) -> JSONResponse:
     """Evidence (PDF, JPEG, PNG) from an assigned inspector, stored like filing documents."""
-    form = await receive_multipart(request)
-    upload = form.file
-    try:
-        if upload is None:
-            raise field_error("file", "missing", "请选择要上传的文件")
-        sha256 = upload.finish()
-        sniffed = await run_in_threadpool(documents.sniff, upload.path)
 
-        def attach() -> dict:
-            inspection, member = inspections.get_assigned(session, inspection_id, inspector)
-            evidence = inspections.add_evidence(
-                session,
-                inspection,
-                member,
-                filename=form.filename,
-                content_type=sniffed.content_type,
-                size=upload.size,
-                sha256=sha256,
-            )
-            get_storage().put_file(upload.path, sha256)
-            return {
-                "id": evidence.id,
-                "filename": evidence.filename,
-                "sha256": sha256,
-                "size": evidence.size,
-                "content_type": evidence.content_type,
-            }
+    def attach(upload: CheckedUpload) -> dict:
+        inspection, member = inspections.get_assigned(session, inspection_id, inspector)
+        evidence = inspections.add_evidence(
+            session,
+            inspection,
+            member,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            size=upload.size,
+            sha256=upload.sha256,
+        )
+        return {
+            "id": evidence.id,
+            "filename": evidence.filename,
+            "sha256": evidence.sha256,
+            "size": evidence.size,
+            "content_type": evidence.content_type,
+        }
 
-        body = await run_in_threadpool(attach)
-    finally:
-        if upload is not None:
-            upload.discard()
-    return JSONResponse(body, status_code=201)
+    return JSONResponse(await store_checked_upload(request, attach), status_code=201)

@@ -304,3 +304,21 @@ def test_plans_outside_the_admin_jurisdiction_are_404(
         == 404
     )
     assert client.get(f"/api/v1/public/inspection-plans/{plan['id']}").status_code == 404  # draft
+
+
+def test_evidence_upload_by_an_assigned_inspector_only(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import sample_png
+
+    plan = drawn_plan(client, world["admin"])
+    assignment = plan["assignments"][0]
+    member, outsider = _member_and_outsider(world, assignment)
+    url = f"/api/v1/inspections/{assignment['inspection_id']}/evidence"
+    files = {"file": ("现场照片.png", sample_png(), "image/png")}
+    assert client.post(url, files=files, headers=auth(outsider)).status_code == 404
+    stored = client.post(url, files=files, headers=auth(member))
+    assert stored.status_code == 201
+    assert stored.json()["content_type"] == "image/png"
+    refused = client.post(
+        url, files={"file": ("x.png", b"MZ not an image", "image/png")}, headers=auth(member)
+    )
+    assert refused.status_code == 415
