@@ -1,19 +1,17 @@
 """Request dependencies: the per-request transaction, the caller, and who may call what."""
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from api.public_reader import PublicReader, reader_for
 from core.db import begin_session, get_engine
 from core.security import decode_access_token
 from models.user import User
-from services import receipts
 from services.errors import Forbidden, NotAuthenticated
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -74,52 +72,9 @@ Staff = Annotated[User, Depends(require_roles("reviewer", "admin", "inspector"))
 AnyUser = Annotated[User, Depends(require_roles("operator", "reviewer", "inspector", "admin"))]
 
 
-class PublicReader:
-    """Read-only lookups for the public hot paths, on the event loop with a pooled DBAPI
-    connection: a single indexed query takes microseconds, less than a hop to a worker thread
-    and less than SQLAlchemy's statement handling around it."""
-
-    def __init__(
-        self,
-        connect: Callable[[], AbstractContextManager[Any]],
-        paramstyle: str,
-        *,
-        on_event_loop: bool,
-    ) -> None:
-        self._connect = connect
-        self._receipt_sql = receipts.status_sql(paramstyle)
-        self._on_event_loop = on_event_loop
-
-    def _receipt(self, receipt_no: str) -> receipts.ReceiptCheck | None:
-        with self._connect() as dbapi_connection:
-            return receipts.check(dbapi_connection, self._receipt_sql, receipt_no)
-
-    async def receipt(self, receipt_no: str) -> receipts.ReceiptCheck | None:
-        # SQLite answers in microseconds from memory: a thread hop would cost more than the
-        # query. A server database answers over the network: wait for it in a worker thread so
-        # the event loop keeps serving other requests meanwhile.
-        if self._on_event_loop:
-            return self._receipt(receipt_no)
-        return await run_in_threadpool(self._receipt, receipt_no)
-
-
-@contextmanager
-def _pooled_dbapi_connection() -> Iterator[Any]:
-    connection = get_engine().raw_connection()
-    try:
-        yield connection
-    finally:
-        connection.close()  # back to the pool, which rolls back any open transaction
-
-
 @lru_cache
 def _public_reader() -> PublicReader:
-    engine = get_engine()
-    return PublicReader(
-        _pooled_dbapi_connection,
-        engine.dialect.paramstyle,
-        on_event_loop=engine.dialect.name == "sqlite",
-    )
+    return reader_for(get_engine())
 
 
 async def public_reader() -> PublicReader:

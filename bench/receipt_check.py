@@ -26,6 +26,13 @@ def main() -> None:
     with serve(workers=1) as (host, port):
         run(host, port, ["/healthz"], seconds=1, connections=CONNECTIONS)  # warm up
         baseline = run(host, port, ["/healthz"], seconds=SECONDS, connections=CONNECTIONS)
+        cold = run(
+            host,
+            port,
+            [f"/api/v1/public/receipts/{no}" for no in sample],
+            seconds=SECONDS,
+            connections=CONNECTIONS,
+        )
         check = run(
             host,
             port,
@@ -40,7 +47,8 @@ def main() -> None:
     print(f"database: {database}  receipts: {RECEIPTS}  one worker, {CONNECTIONS} connections")
     for name, result in (
         ("constant JSON /healthz", baseline),
-        ("public receipt check", check),
+        ("check, first sight (cold)", cold),
+        ("check, cached (warm)", check),
         ("verify page /verify/…", page),
     ):
         median = ms(statistics.median(result["latencies"]))

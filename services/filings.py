@@ -455,6 +455,7 @@ def accept(session: Session, filing: Filing, *, reviewer: User) -> Filing:
     session.add(filing)
     session.flush()
     receipts.issue(session, filing, rev, _enterprise(session, filing))
+    receipts.announce_change(session)
     directory.refresh(session, filing)
     _record(
         session,
@@ -590,6 +591,7 @@ def _end(
     filing.closed_on = closed_on
     session.add(filing)
     directory.refresh(session, filing)
+    receipts.announce_change(session)
     detail: dict[str, Any] = {"reason": reason}
     if closed_on is not None:
         detail["closed_on"] = closed_on.isoformat()

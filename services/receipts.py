@@ -11,7 +11,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -94,6 +94,17 @@ def issue(session: Session, filing: Filing, rev: FilingRevision, enterprise: Ent
     session.add(receipt)
     session.flush()
     return receipt
+
+
+def announce_change(session: Session) -> None:
+    """Tells every worker's receipt cache that a receipt's status may have changed.
+
+    PostgreSQL delivers the NOTIFY when this transaction commits (not at all if it rolls back);
+    SQLite needs nothing: readers see `PRAGMA data_version` move on any commit.
+    """
+    session.info["receipts_changed"] = True  # for this process's own cache, after commit
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("NOTIFY receipt_changed"))
 
 
 def derive_status(*, revision_id: int, current_revision_id: int | None, filing_status: str) -> str:

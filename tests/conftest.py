@@ -30,8 +30,9 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from api.deps import PublicReader, get_session, public_reader  # noqa: E402
+from api.deps import get_session, public_reader  # noqa: E402
 from api.main import app  # noqa: E402
+from api.public_reader import PublicReader  # noqa: E402
 from core import clock  # noqa: E402
 from core.config import get_settings  # noqa: E402
 from core.db import get_engine  # noqa: E402
@@ -104,7 +105,7 @@ def client(session: Session, engine: Engine) -> Iterator[TestClient]:
         yield session.connection().connection.dbapi_connection
 
     async def _reader_override() -> PublicReader:
-        return PublicReader(_test_connection, engine.dialect.paramstyle, on_event_loop=True)
+        return PublicReader(_test_connection, engine.dialect.paramstyle)
 
     app.dependency_overrides[get_session] = _session_override
     app.dependency_overrides[public_reader] = _reader_override
