@@ -38,7 +38,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    # psycopg prepares a statement after five runs, and PostgreSQL may then switch to a generic
+    # plan that cannot see the search pattern (so no trigram index): always plan for the values.
+    connect_args = {"options": "-c plan_cache_mode=force_custom_plan"}
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args, **kwargs
+    )
 
 
 @lru_cache

@@ -64,5 +64,6 @@ Username = Annotated[
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int
+    total_exact: bool = True  # False: there are more than `total` (a capped count)
     limit: int
     offset: int

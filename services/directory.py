@@ -20,6 +20,7 @@ from models.receipt import PublicOutlet
 from services.identifiers import mask_mobile, mask_name
 
 TRIGRAM = 3
+COUNT_CAP = 1000  # beyond this a search reports "more than 1000" instead of counting them all
 
 
 def refresh(session: Session, filing: Filing) -> None:
@@ -116,12 +117,15 @@ def _search_text_only_sqlite(
 
 def search(
     session: Session, filters: DirectoryFilters, *, limit: int, offset: int
-) -> tuple[list[PublicOutlet], int]:
-    """Outlets in force matching the filters, in filing order (oldest first)."""
+) -> tuple[list[PublicOutlet], int, bool]:
+    """Outlets in force matching the filters, in filing order (oldest first), the total and
+    whether it is exact. A text search counts at most COUNT_CAP matches: counting every one
+    of 16,000 outlets that contain a common word would cost more than the page itself."""
     q = (filters.q or "").strip()
     only_text = not (filters.county or filters.township or filters.brand)
     if q and only_text and len(q) >= TRIGRAM and not is_postgresql(session):
-        return _search_text_only_sqlite(session, q, limit=limit, offset=offset)
+        rows, total = _search_text_only_sqlite(session, q, limit=limit, offset=offset)
+        return rows, total, True
     query = select(PublicOutlet)
     if filters.county:
         query = query.where(PublicOutlet.county_code == filters.county)
@@ -134,11 +138,17 @@ def search(
                 RevisionBrand.brand_code == filters.brand,
             )
         )
+    exact = True
     if q:
         query = query.where(_text_condition(session, q))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        counted = query.with_only_columns(PublicOutlet.filing_id).limit(COUNT_CAP + 1)
+        total = session.exec(select(func.count()).select_from(counted.subquery())).one()
+        if total > COUNT_CAP:
+            total, exact = COUNT_CAP, False
+    else:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(PublicOutlet.filing_id).limit(limit).offset(offset)).all()
-    return list(rows), total
+    return list(rows), total, exact
 
 
 def as_public(row: PublicOutlet) -> dict[str, Any]:

@@ -384,7 +384,6 @@ def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
     rev.submitted_at = clock.now()
     rev.review_due_on, rev.return_due_on = filing_rules.deadlines(today)
     rev.status = new_status
-    rev.corrections = rev.corrections  # kept for the record until the next decision
     session.add(rev)
     if not is_change:
         filing.status = new_status

@@ -48,10 +48,11 @@ def outlet_directory(
     filters = directory.DirectoryFilters(county=county, township=township, brand=brand, q=q)
     if "text/csv" in accept:
         return _csv(session, filters)
-    rows, total = directory.search(session, filters, limit=limit, offset=offset)
+    rows, total, exact = directory.search(session, filters, limit=limit, offset=offset)
     return Page(
         items=[PublicOutletItem(**directory.as_public(row)) for row in rows],
         total=total,
+        total_exact=exact,
         limit=limit,
         offset=offset,
     )
@@ -72,7 +73,7 @@ def outlet_directory_csv(
 
 
 def _csv(session: SessionDep, filters: directory.DirectoryFilters) -> Response:
-    rows, _ = directory.search(session, filters, limit=MAX_CSV_ROWS, offset=0)
+    rows, _, _ = directory.search(session, filters, limit=MAX_CSV_ROWS, offset=0)
     return Response(
         directory.to_csv(rows).encode("utf-8"),
         media_type="text/csv; charset=utf-8",

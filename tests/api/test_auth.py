@@ -73,7 +73,7 @@ def test_me_with_forged_token_is_401(client: TestClient, session: Session) -> No
     import jwt
 
     user = make_staff(session)
-    forged = jwt.encode({"sub": str(user.id), "exp": 4102444800}, "not-the-key", "HS256")
+    forged = jwt.encode({"sub": str(user.id), "exp": 4102444800}, "not-the-key-" * 4, "HS256")
     response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
 

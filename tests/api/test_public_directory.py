@@ -123,3 +123,24 @@ def test_no_public_response_contains_a_seeded_id_number_or_phone(
     everything = "\n".join(bodies)
     leaked = [secret for secret in secrets if secret in everything]
     assert leaked == []
+
+
+def test_search_count_is_capped_and_says_so(
+    client: TestClient,
+    session: Session,
+    operator,
+    reviewer,
+    fixed_clock,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from services import directory
+
+    for n in range(3):
+        filed_filing(client, operator, reviewer, name=f"计数上限测试站{n}")
+    monkeypatch.setattr(directory, "COUNT_CAP", 2)
+    capped = client.get(
+        "/api/v1/public/outlets", params={"q": "计数上限", "county": "451102"}
+    ).json()
+    assert (capped["total"], capped["total_exact"], len(capped["items"])) == (2, False, 3)
+    exact = client.get("/api/v1/public/outlets", params={"q": "计数上限测试站1"}).json()
+    assert (exact["total"], exact["total_exact"]) == (1, True)
