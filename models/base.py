@@ -1,6 +1,6 @@
 """Shared column helpers and the metadata naming convention Alembic relies on."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -26,8 +26,6 @@ def timestamp_field(*, nullable: bool = False, **kwargs: Any) -> Any:
 
 def aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; every stored timestamp is UTC."""
-    from datetime import UTC
-
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value

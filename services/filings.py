@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import and_, exists, func, or_
 from sqlmodel import Session, col, select
 
@@ -130,8 +131,6 @@ def history(session: Session, filing: Filing) -> list[tuple[FilingEvent, str | N
 
 
 def _validated_content(session: Session, raw: dict[str, Any]) -> dict[str, Any]:
-    from pydantic import ValidationError
-
     try:
         content = FilingContent.model_validate(raw)
     except ValidationError as error:
