@@ -5,7 +5,6 @@ connection, so this is true concurrency, not a simulation. Data is committed for
 county (富川, 451123) that no other test files in.
 """
 
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,9 +14,8 @@ from sqlmodel import select
 from core.db import session_scope
 from core.security import create_access_token
 from models.filing import Filing
-from models.user import User
-from services import accounts, enterprises, filings
-from tests.factories import PASSWORD, filing_body, valid_uscc
+from services import filings
+from tests.factories import filing_body, make_enterprise, make_staff, operator_of
 
 COUNTY = "451123"
 TOWNSHIPS = ["451123100", "451123101", "451123102", "451123103"]
@@ -26,33 +24,9 @@ FILINGS = 12
 
 def _submitted_filings() -> tuple[list[int], list[str]]:
     """Twelve submitted filings and two reviewer tokens, committed."""
-    stamp = time.time_ns() % 10**6
     with session_scope() as session:
-        reviewers = [
-            accounts.create_user(
-                session,
-                username=f"parallel-reviewer-{stamp}-{n}",
-                password=PASSWORD,
-                role="reviewer",
-                jurisdiction=COUNTY,
-                display_name=f"富川审核员{n}",
-            )
-            for n in range(2)
-        ]
-        enterprise = enterprises.register(
-            session,
-            name=f"富川并发测试快递有限公司{stamp}",
-            uscc=valid_uscc(50000 + stamp % 40000),
-            licence_no="桂邮20260001",
-            region_code=COUNTY,
-            is_branch=False,
-            contact_name="赵六",
-            contact_mobile="13877409999",
-            username=f"parallel-operator-{stamp}",
-            password=PASSWORD,
-        )
-        enterprises.approve(session, enterprise, approver=reviewers[0])
-        operator = session.exec(select(User).where(User.enterprise_id == enterprise.id)).one()
+        reviewers = [make_staff(session, role="reviewer", jurisdiction=COUNTY) for _ in range(2)]
+        operator = operator_of(session, make_enterprise(session, region_code=COUNTY))
         ids = []
         for n in range(FILINGS):
             body = filing_body(

@@ -1,61 +1,27 @@
 """A committed plan drawn by two admins at once through a live server: one draw, one 409; then
 `outlet-filing verify-draw` re-runs it from the public URL alone."""
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import httpx
 import pytest
-from sqlmodel import select
 
 from core import cli
 from core.db import session_scope
 from core.security import create_access_token
-from models.user import User
-from services import accounts, enterprises, inspections
-from tests.factories import PASSWORD, filed_via_services, valid_uscc
+from services import inspections
+from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
 
 COUNTY = "451123"  # 富川: only the committed-data tests file outlets here
 TOWNSHIPS = ["451123100", "451123101", "451123102"]
 
 
 def _announced_plan() -> tuple[int, list[str]]:
-    stamp = time.time_ns() % 10**6
     with session_scope() as session:
-        admins = [
-            accounts.create_user(
-                session,
-                username=f"draw-admin-{stamp}-{n}",
-                password=PASSWORD,
-                role="admin",
-                jurisdiction=COUNTY,
-                display_name="富川管理员",
-            )
-            for n in range(2)
-        ]
-        reviewer = accounts.create_user(
-            session,
-            username=f"draw-reviewer-{stamp}",
-            password=PASSWORD,
-            role="reviewer",
-            jurisdiction=COUNTY,
-            display_name="富川审核员",
-        )
-        enterprise = enterprises.register(
-            session,
-            name=f"富川抽查测试快递有限公司{stamp}",
-            uscc=valid_uscc(60000 + stamp % 9999),
-            licence_no="桂邮20260003",
-            region_code=COUNTY,
-            is_branch=False,
-            contact_name="周八",
-            contact_mobile="13877407777",
-            username=f"draw-operator-{stamp}",
-            password=PASSWORD,
-        )
-        enterprises.approve(session, enterprise, approver=reviewer)
-        operator = session.exec(select(User).where(User.enterprise_id == enterprise.id)).one()
+        admins = [make_staff(session, role="admin", jurisdiction=COUNTY) for _ in range(2)]
+        reviewer = make_staff(session, role="reviewer", jurisdiction=COUNTY)
+        operator = operator_of(session, make_enterprise(session, region_code=COUNTY))
         for n in range(6):
             filed_via_services(
                 session,
@@ -71,7 +37,7 @@ def _announced_plan() -> tuple[int, list[str]]:
                 session,
                 admin=admins[0],
                 name=f"富川检查员{n}",
-                certificate_no=f"FC{stamp}{n}",
+                certificate_no=f"FC-{reviewer.id}-{n}",
                 jurisdiction=COUNTY,
                 active=True,
                 conflicts=[],

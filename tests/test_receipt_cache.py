@@ -4,44 +4,20 @@ server and the real database (SQLite: data_version; PostgreSQL: LISTEN/NOTIFY)."
 import time
 
 import httpx
-from sqlmodel import select
 
 from api.deps import _public_reader
 from api.public_reader import PostgresReader
 from core.db import session_scope
 from core.security import create_access_token
-from models.user import User
-from services import accounts, enterprises
-from tests.factories import PASSWORD, filed_via_services, valid_uscc
+from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
 
 COUNTY, TOWNSHIP = "451122", "451122104"
 
 
 def _filed_receipt() -> tuple[str, int, str]:
-    stamp = time.time_ns() % 10**6
     with session_scope() as session:
-        reviewer = accounts.create_user(
-            session,
-            username=f"cache-reviewer-{stamp}",
-            password=PASSWORD,
-            role="reviewer",
-            jurisdiction=COUNTY,
-            display_name="钟山审核员",
-        )
-        enterprise = enterprises.register(
-            session,
-            name=f"钟山缓存测试快递有限公司{stamp}",
-            uscc=valid_uscc(70000 + stamp % 9999),
-            licence_no="桂邮20260004",
-            region_code=COUNTY,
-            is_branch=False,
-            contact_name="吴九",
-            contact_mobile="13877406666",
-            username=f"cache-operator-{stamp}",
-            password=PASSWORD,
-        )
-        enterprises.approve(session, enterprise, approver=reviewer)
-        operator = session.exec(select(User).where(User.enterprise_id == enterprise.id)).one()
+        reviewer = make_staff(session, role="reviewer", jurisdiction=COUNTY)
+        operator = operator_of(session, make_enterprise(session, region_code=COUNTY))
         filing = filed_via_services(
             session,
             operator,

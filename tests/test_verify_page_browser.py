@@ -1,18 +1,15 @@
 """The verification page in a real browser (headless Chromium): what a phone shows after a scan."""
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
-from sqlmodel import select
 
 from core.db import session_scope
-from models.user import User
-from services import accounts, enterprises, filings
-from tests.factories import PASSWORD, filing_body, valid_uscc
+from services import filings
+from tests.factories import filing_body, make_enterprise, make_staff, operator_of
 
 COUNTY, TOWNSHIP = "451122", "451122100"  # 钟山县: no other test files outlets here
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
@@ -38,30 +35,9 @@ def browser() -> Iterator[Browser]:
 
 def _filed_then_changed() -> tuple[str, str]:
     """A filing accepted twice (committed): (superseded receipt, current receipt)."""
-    stamp = time.time_ns() % 10**6
     with session_scope() as session:
-        reviewer = accounts.create_user(
-            session,
-            username=f"page-reviewer-{stamp}",
-            password=PASSWORD,
-            role="reviewer",
-            jurisdiction=COUNTY,
-            display_name="钟山审核员",
-        )
-        enterprise = enterprises.register(
-            session,
-            name=f"钟山页面测试快递有限公司{stamp}",
-            uscc=valid_uscc(90000 + stamp % 9999),
-            licence_no="桂邮20260002",
-            region_code=COUNTY,
-            is_branch=False,
-            contact_name="孙七",
-            contact_mobile="13877408888",
-            username=f"page-operator-{stamp}",
-            password=PASSWORD,
-        )
-        enterprises.approve(session, enterprise, approver=reviewer)
-        operator = session.exec(select(User).where(User.enterprise_id == enterprise.id)).one()
+        reviewer = make_staff(session, role="reviewer", jurisdiction=COUNTY)
+        operator = operator_of(session, make_enterprise(session, region_code=COUNTY))
         body = filing_body(
             county_code=COUNTY,
             township_code=TOWNSHIP,
