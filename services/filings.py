@@ -717,10 +717,24 @@ def list_filings(
     else:
         query = query.order_by(col(Filing.updated_at).desc(), col(Filing.id).desc())
     rows = session.exec(query.limit(limit).offset(offset)).all()
-    result = []
-    for filing, shown in rows:
-        result.append((filing, shown, open_change(session, filing)))
-    return result, total
+    # The open changes of the whole page in one query, not one per row.
+    change_ids = [
+        f.open_revision_id for f, _ in rows if f.current_revision_id and f.open_revision_id
+    ]
+    changes = {
+        rev.id: rev
+        for rev in session.exec(
+            select(FilingRevision).where(col(FilingRevision.id).in_(change_ids))
+        )
+    }
+    return [
+        (
+            filing,
+            shown,
+            changes.get(filing.open_revision_id) if filing.current_revision_id else None,
+        )  # type: ignore[arg-type]
+        for filing, shown in rows
+    ], total
 
 
 def brands_of(session: Session, revision_ids: list[int]) -> dict[int, list[str]]:

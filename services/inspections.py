@@ -5,7 +5,7 @@ and publishes both. Announce and draw each happen once: the plan row is locked, 
 attempts queue and the losers find it already done (409).
 """
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -265,18 +265,18 @@ def list_plans(
 
 def _recently_drawn(session: Session, plan: InspectionPlan, today: date) -> set[int]:
     """Filings drawn for a shared item within the exclusion window."""
-    since = today - timedelta(days=plan.exclude_recent_days)
+    since = datetime.combine(today - timedelta(days=plan.exclude_recent_days), time.min, UTC)
     rows = session.exec(
-        select(Inspection.filing_id, InspectionPlan.item_codes, InspectionPlan.drawn_at)
+        select(Inspection.filing_id, InspectionPlan.item_codes)
         .join(InspectionPlan, col(InspectionPlan.id) == Inspection.plan_id)
-        .where(InspectionPlan.status == "drawn", InspectionPlan.id != plan.id)
+        .where(
+            InspectionPlan.status == "drawn",
+            InspectionPlan.id != plan.id,
+            col(InspectionPlan.drawn_at) >= since,
+        )
     ).all()
-    shared = set(plan.item_codes)
-    return {
-        filing_id
-        for filing_id, items, drawn_at in rows
-        if drawn_at is not None and drawn_at.date() >= since and shared & set(items)
-    }
+    shared = set(plan.item_codes)  # item lists are JSON: compared here, per recent draw only
+    return {filing_id for filing_id, items in rows if shared & set(items)}
 
 
 def announce(session: Session, plan: InspectionPlan, *, admin: User) -> InspectionPlan:

@@ -143,3 +143,19 @@ def live_server(engine: Engine) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def operator(session: Session):  # type: ignore[no-untyped-def]
+    """The operator of an approved enterprise in 八步区 (451102)."""
+    from tests.factories import make_enterprise, operator_of
+
+    return operator_of(session, make_enterprise(session, region_code="451102"))
+
+
+@pytest.fixture
+def reviewer(session: Session):  # type: ignore[no-untyped-def]
+    """A reviewer whose jurisdiction is 八步区 (451102)."""
+    from tests.factories import make_staff
+
+    return make_staff(session, role="reviewer", jurisdiction="451102")

@@ -1,6 +1,5 @@
 """If-Match, Idempotency-Key, and the audit chain."""
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session, func, select
@@ -12,16 +11,9 @@ from tests.factories import (
     create_draft,
     filed_filing,
     filing_body,
-    make_enterprise,
     make_staff,
-    operator_of,
     submitted_filing,
 )
-
-
-@pytest.fixture
-def operator(session: Session):  # type: ignore[no-untyped-def]
-    return operator_of(session, make_enterprise(session, region_code="451102"))
 
 
 def test_reads_carry_an_etag_and_stale_if_match_is_412(

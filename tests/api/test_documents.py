@@ -21,11 +21,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def operator(session: Session):  # type: ignore[no-untyped-def]
-    return operator_of(session, make_enterprise(session, region_code="451102"))
-
-
 def stored_files() -> set[Path]:
     root = get_settings().upload_dir
     return {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()

@@ -1,6 +1,5 @@
 """Scoping: an operator sees only its enterprise, a reviewer only its jurisdiction (404 outside)."""
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -13,11 +12,6 @@ from tests.factories import (
     operator_of,
     submitted_filing,
 )
-
-
-@pytest.fixture
-def operator(session: Session):  # type: ignore[no-untyped-def]
-    return operator_of(session, make_enterprise(session, region_code="451102"))
 
 
 def test_other_enterprise_gets_404_for_read_and_write(

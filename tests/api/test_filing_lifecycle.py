@@ -21,16 +21,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def operator(session: Session):  # type: ignore[no-untyped-def]
-    return operator_of(session, make_enterprise(session, region_code="451102"))
-
-
-@pytest.fixture
-def reviewer(session: Session):  # type: ignore[no-untyped-def]
-    return make_staff(session, role="reviewer", jurisdiction="451102")
-
-
 def test_operator_creates_a_draft(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]
     filing = create_draft(client, operator)
     assert filing["status"] == "draft"

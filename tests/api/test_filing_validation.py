@@ -1,16 +1,10 @@
 """Each validation code for filing content, and that a refused request changes nothing."""
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from models.filing import Filing
-from tests.factories import auth, filing_body, make_enterprise, operator_of, valid_id_number
-
-
-@pytest.fixture
-def operator(session: Session):  # type: ignore[no-untyped-def]
-    return operator_of(session, make_enterprise(session))
+from tests.factories import auth, filing_body, valid_id_number
 
 
 def post(client: TestClient, operator, body: dict):  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ import base64
 import csv
 import io
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -13,21 +12,9 @@ from services import demo
 from tests.factories import (
     auth,
     filed_filing,
-    make_enterprise,
     make_staff,
-    operator_of,
     submitted_filing,
 )
-
-
-@pytest.fixture
-def operator(session: Session):  # type: ignore[no-untyped-def]
-    return operator_of(session, make_enterprise(session, region_code="451102"))
-
-
-@pytest.fixture
-def reviewer(session: Session):  # type: ignore[no-untyped-def]
-    return make_staff(session, role="reviewer", jurisdiction="451102")
 
 
 def names(client: TestClient, **params: object) -> list[str]:

@@ -24,16 +24,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def operator(session: Session):  # type: ignore[no-untyped-def]
-    return operator_of(session, make_enterprise(session, region_code="451102"))
-
-
-@pytest.fixture
-def reviewer(session: Session):  # type: ignore[no-untyped-def]
-    return make_staff(session, role="reviewer", jurisdiction="451102")
-
-
 def independent_verify(token: str, jwks: dict) -> dict:
     """PyJWT, not the service's JOSE library: its Ed25519 code under RFC 9864's name."""
     verifier = jwt.PyJWS()
