@@ -1,18 +1,17 @@
 """Request dependencies: the per-request transaction, the caller, and who may call what."""
 
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from api.public_reader import PublicReader, reader_for
-from core.db import begin_session, get_engine
+from core.db import session_scope
 from core.security import decode_access_token
+from domain.errors import Forbidden, NotAuthenticated
+from domain.vocabulary import Role
 from models.user import User
-from services.errors import Forbidden, NotAuthenticated
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -24,14 +23,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
     Services flush, never commit. An exception rolls everything back.
     """
-    with Session(get_engine(), expire_on_commit=False) as session:
-        begin_session(session, for_write=request.method not in SAFE_METHODS)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope(for_write=request.method not in SAFE_METHODS) as session:
+        yield session
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit
@@ -64,22 +57,9 @@ def require_roles(*allowed: str) -> Callable[[User], User]:
     return dependency
 
 
-Operator = Annotated[User, Depends(require_roles("operator"))]
-Reviewer = Annotated[User, Depends(require_roles("reviewer", "admin"))]
-Admin = Annotated[User, Depends(require_roles("admin"))]
-Inspector = Annotated[User, Depends(require_roles("inspector"))]
-Staff = Annotated[User, Depends(require_roles("reviewer", "admin", "inspector"))]
-AnyUser = Annotated[User, Depends(require_roles("operator", "reviewer", "inspector", "admin"))]
-
-
-@lru_cache
-def _public_reader() -> PublicReader:
-    return reader_for(get_engine())
-
-
-async def public_reader() -> PublicReader:
-    # A plain (non-generator) dependency: FastAPI needs no exit stack for it, which matters here.
-    return _public_reader()
-
-
-PublicReaderDep = Annotated[PublicReader, Depends(public_reader)]
+Operator = Annotated[User, Depends(require_roles(Role.OPERATOR))]
+Reviewer = Annotated[User, Depends(require_roles(Role.REVIEWER, Role.ADMIN))]
+Admin = Annotated[User, Depends(require_roles(Role.ADMIN))]
+Inspector = Annotated[User, Depends(require_roles(Role.INSPECTOR))]
+Staff = Annotated[User, Depends(require_roles(Role.REVIEWER, Role.ADMIN, Role.INSPECTOR))]
+AnyUser = Annotated[User, Depends(require_roles(*Role))]

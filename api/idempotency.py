@@ -9,9 +9,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
+from domain.errors import field_error
 from models.user import User
 from services import idempotency
-from services.errors import field_error
 
 MAX_KEY_LENGTH = 128
 

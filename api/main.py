@@ -3,7 +3,7 @@
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-from api import problems, web
+from api import problems
 from api.routes import (
     audit,
     auth,
@@ -17,6 +17,7 @@ from api.routes import (
     stats,
     users,
 )
+from web import pages as web
 
 API_PREFIX = "/api/v1"
 
@@ -53,6 +54,7 @@ def _document_roles(router: APIRouter) -> None:
 def create_app() -> FastAPI:
     app = FastAPI(title="快递末端网点备案服务", version="0.1.0", description=DESCRIPTION)
     problems.install(app)
+    app.mount("/static", web.static_files, name="static")
     # Routes are matched in order, router by router: the public hot paths come first.
     routers = [
         (public.router, API_PREFIX),

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services import documents, errors
+from domain import documents, errors
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 

@@ -10,9 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from core.config import get_settings
-from services.documents import PayloadTooLarge, sniff
-from services.errors import field_error
-from services.storage import SpooledUpload, get_storage
+from core.storage import SpooledUpload, get_storage
+from domain.documents import PayloadTooLarge, sniff
+from domain.errors import field_error
 
 T = TypeVar("T")
 

@@ -19,7 +19,7 @@ from models import (
     ReviewDecision,
     RevisionBrand,
 )
-from services import signing
+from services.receipts import signing
 
 BRANDS = ["EMS", "SF", "ZTO", "YTO", "STO", "YUNDA", "JT", "JD"]
 STREETS = [

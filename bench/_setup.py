@@ -25,7 +25,7 @@ def prepare_database() -> str:
     from core.config import get_settings
     from core.db import get_engine, session_scope
     from core.migrate import upgrade
-    from services import regions
+    from services.reference import regions
 
     url = get_settings().sqlalchemy_url
     engine = get_engine()

@@ -9,6 +9,8 @@ import sys
 
 from _setup import ms, prepare_database, timed
 
+from services.filings import actions, documents
+
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 
 
@@ -19,7 +21,8 @@ def main() -> None:
     from api.main import app
     from core.db import session_scope
     from core.security import create_access_token
-    from services import accounts, enterprises, filings
+    from services.accounts import enterprises
+    from services.accounts import users as accounts
     from tests.factories import filing_body, valid_uscc
 
     with session_scope() as session:
@@ -47,17 +50,17 @@ def main() -> None:
         operator = accounts.authenticate(session, username="bench-operator", password="x" * 12)
         ids = []
         for n in range(N):
-            filing = filings.create(
+            filing = actions.create(
                 session, operator=operator, raw=filing_body(name=f"网点{n}", opened_on="2026-11-01")
             )
             for kind in ("business_licence", "id_document", "premises_photo"):
-                filings.add_document(
+                documents.add_document(
                     session,
                     filing,
                     actor=operator,
-                    file=filings.StoredFile(kind, "x.pdf", "application/pdf", 1, "0" * 64),
+                    file=documents.StoredFile(kind, "x.pdf", "application/pdf", 1, "0" * 64),
                 )
-            filings.submit(session, filing, actor=operator)
+            actions.submit(session, filing, actor=operator)
             ids.append(filing.id)
         token = create_access_token(reviewer.id)
     headers = {"Authorization": f"Bearer {token}"}

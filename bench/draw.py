@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services import draw
+from domain import draw
 
 KEY = draw.key_string([[4, 7, 2], [3, 9, 15, 21, 28, 33]])
 

@@ -17,7 +17,8 @@ def main() -> None:
     from datetime import UTC, date, datetime
 
     from models.receipt import Receipt
-    from services import receipt_pdf, signing
+    from services.receipts import pdf as receipt_pdf
+    from services.receipts import signing
 
     payload = {
         "receipt_no": "451102-2026-000001-R1",

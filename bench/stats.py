@@ -19,7 +19,7 @@ def main() -> None:
     from sqlalchemy import text
 
     from core.db import session_scope
-    from services import stats
+    from services.oversight import stats
 
     populate(OUTLETS)
     with session_scope(for_write=False) as session:

@@ -1,6 +1,7 @@
 """Shared column helpers and the metadata naming convention Alembic relies on."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -15,6 +16,12 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def one_of(column: str, vocabulary: type[StrEnum], *, nullable: bool = False) -> str:
+    """A CHECK constraint's SQL that keeps `column` inside an enum of `domain.vocabulary`."""
+    allowed = f"{column} IN ({','.join(repr(member.value) for member in vocabulary)})"
+    return f"{column} IS NULL OR {allowed}" if nullable else allowed
 
 
 def timestamp_field(*, nullable: bool = False, **kwargs: Any) -> Any:

@@ -2,15 +2,14 @@ from datetime import datetime
 
 from sqlmodel import CheckConstraint, Field, SQLModel
 
-from models.base import timestamp_field
-
-ENTERPRISE_STATUSES = ("pending", "approved")
+from domain.vocabulary import EnterpriseStatus
+from models.base import one_of, timestamp_field
 
 
 class Enterprise(SQLModel, table=True):
     """A courier enterprise or branch that files outlets (the operator, 开办者)."""
 
-    __table_args__ = (CheckConstraint("status IN ('pending','approved')", name="status"),)
+    __table_args__ = (CheckConstraint(one_of("status", EnterpriseStatus), name="status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=128)
@@ -20,7 +19,7 @@ class Enterprise(SQLModel, table=True):
     is_branch: bool = Field(default=False)
     contact_name: str = Field(max_length=64)
     contact_mobile: str = Field(max_length=20)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=EnterpriseStatus.PENDING, max_length=16)
     created_at: datetime = timestamp_field()
     approved_at: datetime | None = timestamp_field(nullable=True)
     approved_by_id: int | None = Field(default=None)

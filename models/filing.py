@@ -6,24 +6,14 @@ from typing import Any
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import CheckConstraint, Column, Field, SQLModel
 
-from models.base import timestamp_field
-
-FILING_STATUSES = ("draft", "submitted", "returned", "filed", "closed", "revoked", "lapsed")
-REVISION_STATUSES = ("draft", "submitted", "returned", "filed", "superseded", "discarded")
-DOCUMENT_KINDS = (
-    "business_licence",
-    "id_document",
-    "premises_photo",
-    "authorisation_letter",
-    "cooperation_agreement",
-    "premises_proof",
-    "other",
+from domain.vocabulary import (
+    Decision,
+    DocumentKind,
+    FilingStatus,
+    RevisionStatus,
+    RiskLevel,
 )
-RISK_LEVELS = ("low", "medium", "high")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({','.join(repr(v) for v in values)})"
+from models.base import one_of, timestamp_field
 
 
 class Filing(SQLModel, table=True):
@@ -31,17 +21,15 @@ class Filing(SQLModel, table=True):
 
     __tablename__ = "filing"
     __table_args__ = (
-        CheckConstraint(_in("status", FILING_STATUSES), name="status"),
-        CheckConstraint(
-            "risk_override IS NULL OR " + _in("risk_override", RISK_LEVELS), name="risk_override"
-        ),
+        CheckConstraint(one_of("status", FilingStatus), name="status"),
+        CheckConstraint(one_of("risk_override", RiskLevel, nullable=True), name="risk_override"),
         Index("ix_filing_county_status", "county_code", "status"),
         Index("ix_filing_township_status", "township_code", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
-    status: str = Field(default="draft", max_length=16)
+    status: str = Field(default=FilingStatus.DRAFT, max_length=16)
     filing_no: str | None = Field(default=None, max_length=32, unique=True)
     # Where the outlet is, as in force (or as drafted before the first acceptance): the scope
     # every jurisdiction check and list filter uses.
@@ -66,14 +54,14 @@ class FilingRevision(SQLModel, table=True):
     __tablename__ = "filing_revision"
     __table_args__ = (
         UniqueConstraint("filing_id", "number", name="uq_filing_revision_filing_id_number"),
-        CheckConstraint(_in("status", REVISION_STATUSES), name="status"),
+        CheckConstraint(one_of("status", RevisionStatus), name="status"),
         Index("ix_filing_revision_status_due", "status", "review_due_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     filing_id: int = Field(foreign_key="filing.id", index=True)
     number: int
-    status: str = Field(default="draft", max_length=16)
+    status: str = Field(default=RevisionStatus.DRAFT, max_length=16)
     outlet: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     person_in_charge: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     partner: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -110,7 +98,7 @@ class Document(SQLModel, table=True):
     """An uploaded file attached to a revision; the bytes are stored once, by SHA-256."""
 
     __tablename__ = "document"
-    __table_args__ = (CheckConstraint(_in("kind", DOCUMENT_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(one_of("kind", DocumentKind), name="kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
     revision_id: int = Field(foreign_key="filing_revision.id", index=True)
@@ -155,7 +143,7 @@ class ReviewDecision(SQLModel, table=True):
     """
 
     __tablename__ = "review_decision"
-    __table_args__ = (CheckConstraint("action IN ('accept','return')", name="action"),)
+    __table_args__ = (CheckConstraint(one_of("action", Decision), name="action"),)
 
     id: int | None = Field(default=None, primary_key=True)
     filing_id: int = Field(foreign_key="filing.id", index=True)

@@ -6,10 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import CheckConstraint, Column, Field, SQLModel
 
-from models.base import timestamp_field
-
-PLAN_STATUSES = ("draft", "announced", "drawn")
-OUTCOMES = ("no_problem", "rectification", "case_filed", "not_found", "refused")
+from domain.vocabulary import Outcome, PlanStatus
+from models.base import one_of, timestamp_field
 
 
 class InspectionItem(SQLModel, table=True):
@@ -40,7 +38,7 @@ class InspectionPlan(SQLModel, table=True):
 
     __tablename__ = "inspection_plan"
     __table_args__ = (
-        CheckConstraint("status IN ('draft','announced','drawn')", name="status"),
+        CheckConstraint(one_of("status", PlanStatus), name="status"),
         CheckConstraint("team_size >= 2", name="team_size"),
     )
 
@@ -54,7 +52,7 @@ class InspectionPlan(SQLModel, table=True):
     period_start: date
     period_end: date
     randomness_sources: str = Field(max_length=1000)
-    status: str = Field(default="draft", max_length=16)
+    status: str = Field(default=PlanStatus.DRAFT, max_length=16)
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = timestamp_field()
     announced_at: datetime | None = timestamp_field(nullable=True)
@@ -77,11 +75,7 @@ class Inspection(SQLModel, table=True):
     __tablename__ = "inspection"
     __table_args__ = (
         UniqueConstraint("plan_id", "m", name="uq_inspection_plan_id_m"),
-        CheckConstraint(
-            "outcome IS NULL OR outcome IN "
-            "('no_problem','rectification','case_filed','not_found','refused')",
-            name="outcome",
-        ),
+        CheckConstraint(one_of("outcome", Outcome, nullable=True), name="outcome"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

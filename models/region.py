@@ -1,16 +1,13 @@
 from sqlmodel import CheckConstraint, Field, SQLModel
 
-REGION_LEVELS = ("province", "city", "county", "subdistrict", "township")
+from domain.vocabulary import RegionLevel
+from models.base import one_of
 
 
 class Region(SQLModel, table=True):
     """An administrative division: GB/T 2260 county-level code or nine-digit township code."""
 
-    __table_args__ = (
-        CheckConstraint(
-            "level IN ('province','city','county','subdistrict','township')", name="level"
-        ),
-    )
+    __table_args__ = (CheckConstraint(one_of("level", RegionLevel), name="level"),)
 
     code: str = Field(primary_key=True, max_length=12)
     name: str = Field(max_length=64)

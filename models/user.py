@@ -2,18 +2,15 @@ from datetime import datetime
 
 from sqlmodel import CheckConstraint, Field, SQLModel
 
-from models.base import timestamp_field
-
-ROLES = ("operator", "reviewer", "inspector", "admin")
+from domain.vocabulary import Role
+from models.base import one_of, timestamp_field
 
 
 class User(SQLModel, table=True):
     """A login. Staff act inside `jurisdiction`; an operator acts for its `enterprise_id`."""
 
     __tablename__ = "user_account"
-    __table_args__ = (
-        CheckConstraint("role IN ('operator','reviewer','inspector','admin')", name="role"),
-    )
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True)

@@ -5,8 +5,8 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from services import identifiers
-from services.errors import FieldError
+from domain import identifiers
+from domain.errors import FieldError
 
 T = TypeVar("T")
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from domain import identifiers
 from schemas.common import IdNumber, LongText, Mobile, ShortText, Text
-from services import identifiers
 
 Scope = Literal["collect", "deliver"]
 DocumentKind = Literal[

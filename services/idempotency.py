@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from domain.errors import IdempotencyKeyReused
 from models.idempotency import IdempotencyRecord
-from services.errors import IdempotencyKeyReused
 
 
 class Replay(Exception):

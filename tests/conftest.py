@@ -30,14 +30,14 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from api.deps import get_session, public_reader  # noqa: E402
+from api.deps import get_session  # noqa: E402
 from api.main import app  # noqa: E402
-from api.public_reader import PublicReader  # noqa: E402
 from core import clock  # noqa: E402
 from core.config import get_settings  # noqa: E402
 from core.db import get_engine  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
-from services import regions  # noqa: E402
+from services.receipts.public_cache import PublicReader, public_reader  # noqa: E402
+from services.reference import regions  # noqa: E402
 
 
 def reset_database(engine: Engine) -> None:

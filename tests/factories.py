@@ -9,7 +9,10 @@ from stdnum.cn import ric, uscc
 from core.security import create_access_token
 from models.enterprise import Enterprise
 from models.user import User
-from services import accounts, enterprises
+from services.accounts import enterprises
+from services.accounts import users as accounts
+from services.filings import actions, documents
+from services.inspections import directories
 
 PASSWORD = "Secret-pass-1"
 _serial = itertools.count(1)
@@ -184,18 +187,17 @@ def filed_filing(client, operator: User, reviewer: User, **outlet_overrides: Any
 
 def filed_via_services(session: Session, operator: User, reviewer: User, **outlet_overrides: Any):  # type: ignore[no-untyped-def]
     """A filed filing built with the services directly (fast set-up for inspection tests)."""
-    from services import filings
 
-    filing = filings.create(session, operator=operator, raw=filing_body(**outlet_overrides))
+    filing = actions.create(session, operator=operator, raw=filing_body(**outlet_overrides))
     for kind in ("business_licence", "id_document", "premises_photo"):
-        filings.add_document(
+        documents.add_document(
             session,
             filing,
             actor=operator,
-            file=filings.StoredFile(kind, f"{kind}.pdf", "application/pdf", 10, "a" * 64),
+            file=documents.StoredFile(kind, f"{kind}.pdf", "application/pdf", 10, "a" * 64),
         )
-    filings.submit(session, filing, actor=operator)
-    filings.accept(session, filing, reviewer=reviewer)
+    actions.submit(session, filing, actor=operator)
+    actions.accept(session, filing, reviewer=reviewer)
     return filing
 
 
@@ -208,10 +210,9 @@ def make_inspector(
     jurisdiction: str = "451100",
     with_login: bool = True,
 ):  # type: ignore[no-untyped-def]
-    from services import inspections
 
     user = make_staff(session, role="inspector", jurisdiction=jurisdiction) if with_login else None
-    inspector = inspections.create_inspector(
+    inspector = directories.create_inspector(
         session,
         admin=admin,
         name=f"检查员{certificate_no}",

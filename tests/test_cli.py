@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from core import cli
+from cli import main as cli
 from core.config import get_settings
 from core.db import get_engine
 
@@ -39,7 +39,7 @@ def test_audit_verify_command_finds_an_edited_row(
 
     from core.db import session_scope
     from core.migrate import upgrade
-    from services import audit
+    from services.oversight import audit
 
     url = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
     monkeypatch.setenv("DATABASE_URL", url)

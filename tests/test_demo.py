@@ -1,9 +1,12 @@
 from fastapi.encoders import jsonable_encoder
 from sqlmodel import Session, func, select
 
+from cli import demo
+from domain import draw
 from models.filing import Filing
 from models.inspection import InspectionPlan
-from services import audit, demo, draw, inspections, stats
+from services.inspections import publication
+from services.oversight import audit, stats
 
 
 def test_demo_data_has_filings_in_every_state_and_a_sound_audit_chain(session: Session) -> None:
@@ -21,7 +24,7 @@ def test_demo_data_has_filings_in_every_state_and_a_sound_audit_chain(session: S
     }
     assert audit.verify(session).verified
     plan = session.exec(select(InspectionPlan)).one()
-    published = jsonable_encoder(inspections.publication(session, plan))
+    published = jsonable_encoder(publication.publication(session, plan))
     assert published["status"] == "drawn" and published["assignments"] and published["results"]
     assert draw.verify(published).verified
     coverage = stats.overview(session, jurisdiction="451100")["coverage"]

@@ -14,7 +14,7 @@ from sqlmodel import select
 from core.db import session_scope
 from core.security import create_access_token
 from models.filing import Filing
-from services import filings
+from services.filings import actions, documents
 from tests.factories import filing_body, make_enterprise, make_staff, operator_of
 
 COUNTY = "451123"
@@ -35,17 +35,17 @@ def _submitted_filings() -> tuple[list[int], list[str]]:
                 name=f"富川网点{n}",
                 opened_on="2026-11-01",
             )
-            filing = filings.create(session, operator=operator, raw=body)
+            filing = actions.create(session, operator=operator, raw=body)
             for kind in ("business_licence", "id_document", "premises_photo"):
-                filings.add_document(
+                documents.add_document(
                     session,
                     filing,
                     actor=operator,
-                    file=filings.StoredFile(
+                    file=documents.StoredFile(
                         kind, f"{kind}.pdf", "application/pdf", 10, f"{n:064d}"
                     ),
                 )
-            filings.submit(session, filing, actor=operator)
+            actions.submit(session, filing, actor=operator)
             ids.append(filing.id)
         tokens = [create_access_token(reviewer.id) for reviewer in reviewers]
     return ids, tokens

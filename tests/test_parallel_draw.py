@@ -7,10 +7,10 @@ from datetime import date
 import httpx
 import pytest
 
-from core import cli
+from cli import main as cli
 from core.db import session_scope
 from core.security import create_access_token
-from services import inspections
+from services.inspections import directories, plans
 from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
 
 COUNTY = "451123"  # 富川: only the committed-data tests file outlets here
@@ -33,7 +33,7 @@ def _announced_plan() -> tuple[int, list[str]]:
                 opened_on="2026-11-01",
             )
         for n in range(3):
-            inspections.create_inspector(
+            directories.create_inspector(
                 session,
                 admin=admins[0],
                 name=f"富川检查员{n}",
@@ -43,7 +43,7 @@ def _announced_plan() -> tuple[int, list[str]]:
                 conflicts=[],
                 username=None,
             )
-        plan = inspections.create_plan(
+        plan = plans.create_plan(
             session,
             admin=admins[0],
             data={
@@ -58,7 +58,7 @@ def _announced_plan() -> tuple[int, list[str]]:
                 "randomness_sources": "测试用随机数",
             },
         )
-        inspections.announce(session, plan, admin=admins[0])
+        plans.announce(session, plan, admin=admins[0])
         tokens = [create_access_token(admin.id) for admin in admins]
     return plan.id, tokens  # type: ignore[return-value]
 

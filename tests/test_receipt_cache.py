@@ -5,10 +5,9 @@ import time
 
 import httpx
 
-from api.deps import _public_reader
-from api.public_reader import PostgresReader
 from core.db import session_scope
 from core.security import create_access_token
+from services.receipts.public_cache import PostgresReader, _shared_reader
 from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
 
 COUNTY, TOWNSHIP = "451122", "451122104"
@@ -33,7 +32,7 @@ def _filed_receipt() -> tuple[str, int, str]:
 
 def test_a_revocation_shows_at_once_on_a_cached_receipt(live_server: str) -> None:
     receipt_no, filing_id, token = _filed_receipt()
-    reader = _public_reader()
+    reader = _shared_reader()
     if isinstance(reader, PostgresReader):
         deadline = time.monotonic() + 10
         while not reader.listening:  # caching starts once the listener is connected

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from core.db import session_scope
-from services import filings
+from services.filings import actions, documents, queries
 from tests.factories import filing_body, make_enterprise, make_staff, operator_of
 
 COUNTY, TOWNSHIP = "451122", "451122100"  # 钟山县: no other test files outlets here
@@ -44,24 +44,24 @@ def _filed_then_changed() -> tuple[str, str]:
             name="钟山镇快递服务站",
             opened_on="2026-11-01",
         )
-        filing = filings.create(session, operator=operator, raw=body)
+        filing = actions.create(session, operator=operator, raw=body)
         for kind in ("business_licence", "id_document", "premises_photo"):
-            filings.add_document(
+            documents.add_document(
                 session,
                 filing,
                 actor=operator,
-                file=filings.StoredFile(kind, f"{kind}.pdf", "application/pdf", 10, "f" * 64),
+                file=documents.StoredFile(kind, f"{kind}.pdf", "application/pdf", 10, "f" * 64),
             )
-        filings.submit(session, filing, actor=operator)
-        filings.accept(session, filing, reviewer=reviewer)
-        first = filings.shown_revision(session, filing).receipt_no
-        filings.open_new_change(session, filing, actor=operator, changed_on=None, reason="更名")
-        filings.update(
+        actions.submit(session, filing, actor=operator)
+        actions.accept(session, filing, reviewer=reviewer)
+        first = queries.shown_revision(session, filing).receipt_no
+        actions.open_new_change(session, filing, actor=operator, changed_on=None, reason="更名")
+        actions.update(
             session, filing, actor=operator, patch={"outlet": {"name": "钟山镇快递综合服务站"}}
         )
-        filings.submit(session, filing, actor=operator)
-        filings.accept(session, filing, reviewer=reviewer)
-        second = filings.shown_revision(session, filing).receipt_no
+        actions.submit(session, filing, actor=operator)
+        actions.accept(session, filing, reviewer=reviewer)
+        second = queries.shown_revision(session, filing).receipt_no
     return first, second  # type: ignore[return-value]
 
 

@@ -6,7 +6,7 @@ from sqlmodel import col, select
 from api.deps import Admin, SessionDep
 from models.audit import AuditEntry
 from schemas.audit import AuditEntryPublic, ChainVerification
-from services import audit
+from services.oversight import audit
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

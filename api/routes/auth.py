@@ -8,7 +8,7 @@ from api.deps import AnyUser, SessionDep
 from api.problems import domain_problem
 from core.security import create_access_token
 from schemas.accounts import Token, UserPublic
-from services import accounts
+from services.accounts import users as accounts
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

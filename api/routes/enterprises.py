@@ -2,7 +2,8 @@ from fastapi import APIRouter, status
 
 from api.deps import Reviewer, SessionDep
 from schemas.enterprises import EnterprisePublic, EnterpriseRegister, LicenceCancellation
-from services import enterprises, filings
+from services.accounts import enterprises
+from services.filings import actions
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 
@@ -49,5 +50,5 @@ def cancel_licence(
     enterprise = enterprises.get_within(
         session, enterprise_id, within=reviewer.jurisdiction, for_update=True
     )
-    filings.cancel_licence(session, enterprise, actor=reviewer, reason=body.reason)
+    actions.cancel_licence(session, enterprise, actor=reviewer, reason=body.reason)
     return EnterprisePublic.model_validate(enterprise)

@@ -8,7 +8,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from api.deps import Admin, AnyUser, Operator, Reviewer, SessionDep
 from api.idempotency import IdempotencyDep, Idempotent
 from api.uploads import CheckedUpload, store_checked_upload
-from models.filing import DOCUMENT_KINDS, Filing
+from core.storage import get_storage
+from domain.errors import field_error
+from domain.vocabulary import Decision, DocumentKind
+from models.filing import Filing
 from models.user import User
 from schemas.common import Page
 from schemas.filings import (
@@ -24,9 +27,9 @@ from schemas.filings import (
     Revocation,
 )
 from schemas.inspections import RiskOverride
-from services import filing_views, filings, risk
-from services.errors import field_error
-from services.storage import get_storage
+from services.filings import access, actions, documents, queries
+from services.filings import presenters as filing_views
+from services.inspections import risk
 
 router = APIRouter(prefix="/filings", tags=["filings"])
 
@@ -47,10 +50,10 @@ def _act(
     state: dict[str, str] = {}
 
     def produce() -> FilingPublic:
-        filing = filings.get_for(session, filing_id, user, for_update=True)
-        filings.check_version(filing, if_match)
+        filing = access.get_for(session, filing_id, user, for_update=True)
+        access.check_version(filing, if_match)
         action(filing)
-        state["etag"] = filings.etag(filing)
+        state["etag"] = access.etag(filing)
         return filing_views.present(session, filing)
 
     return idem.respond(
@@ -66,7 +69,7 @@ def create_filing(
     created: dict = {}
 
     def produce() -> FilingPublic:
-        filing = filings.create(session, operator=operator, raw=body.model_dump(mode="json"))
+        filing = actions.create(session, operator=operator, raw=body.model_dump(mode="json"))
         created["filing"] = filing
         return filing_views.present(session, filing)
 
@@ -76,7 +79,7 @@ def create_filing(
         produce,
         status_code=201,
         headers=lambda: {
-            "ETag": filings.etag(created["filing"]),
+            "ETag": access.etag(created["filing"]),
             "Location": f"/api/v1/filings/{created['filing'].id}",
         },
     )
@@ -101,7 +104,7 @@ def list_filings(
 
     `queue=true` lists submissions awaiting a decision, earliest due date first.
     """
-    filters = filings.ListFilters(
+    filters = queries.ListFilters(
         status=status_,
         county=county,
         township=township,
@@ -111,7 +114,7 @@ def list_filings(
         overdue=overdue,
         queue=queue,
     )
-    rows, total = filings.list_filings(session, user, filters, limit=limit, offset=offset)
+    rows, total = queries.list_filings(session, user, filters, limit=limit, offset=offset)
     return Page(
         items=filing_views.summaries(session, rows), total=total, limit=limit, offset=offset
     )
@@ -122,8 +125,8 @@ def get_filing(
     session: SessionDep, user: AnyUser, filing_id: int, response: Response
 ) -> FilingPublic:
     """The filing (owner, or reviewer/admin covering it). Carries an ETag for If-Match."""
-    filing = filings.get_for(session, filing_id, user)
-    response.headers["ETag"] = filings.etag(filing)
+    filing = access.get_for(session, filing_id, user)
+    response.headers["ETag"] = access.etag(filing)
     return filing_views.present(session, filing)
 
 
@@ -143,7 +146,7 @@ def update_filing(
         Idempotent.without_key(),
         filing_id,
         if_match,
-        lambda filing: filings.update(session, filing, actor=operator, patch=patch),
+        lambda filing: actions.update(session, filing, actor=operator, patch=patch),
     )
 
 
@@ -158,17 +161,17 @@ async def upload_document(
     """Multipart `kind` + `file`: PDF, JPEG or PNG judged by content, at most MAX_UPLOAD_BYTES."""
 
     def check_kind(fields: dict[str, str]) -> None:
-        if fields.get("kind", "") not in DOCUMENT_KINDS:
+        if fields.get("kind", "") not in DocumentKind.values():
             raise field_error("kind", "validation_error", "文件类别不正确")
 
     def attach(upload: CheckedUpload) -> tuple[DocumentPublic, str]:
-        filing = filings.get_for(session, filing_id, operator, for_update=True)
-        filings.check_version(filing, if_match)
-        document = filings.add_document(
+        filing = access.get_for(session, filing_id, operator, for_update=True)
+        access.check_version(filing, if_match)
+        document = documents.add_document(
             session,
             filing,
             actor=operator,
-            file=filings.StoredFile(
+            file=documents.StoredFile(
                 upload.fields["kind"],
                 upload.filename,
                 upload.content_type,
@@ -176,7 +179,7 @@ async def upload_document(
                 upload.sha256,
             ),
         )
-        return DocumentPublic.model_validate(document, from_attributes=True), filings.etag(filing)
+        return DocumentPublic.model_validate(document, from_attributes=True), access.etag(filing)
 
     document, filing_etag = await store_checked_upload(request, attach, check_fields=check_kind)
     return JSONResponse(
@@ -189,8 +192,8 @@ def download_document(
     session: SessionDep, user: AnyUser, filing_id: int, document_id: int
 ) -> StreamingResponse:
     """The file (owner, or reviewer/admin covering the outlet)."""
-    filing = filings.get_for(session, filing_id, user)
-    document = filings.find_document(session, filing, document_id)
+    filing = access.get_for(session, filing_id, user)
+    document = queries.find_document(session, filing, document_id)
     handle = get_storage().open(document.sha256)
     return StreamingResponse(
         iter(lambda: handle.read(64 * 1024), b""),
@@ -212,10 +215,10 @@ def delete_document(
     if_match: IfMatch = None,
 ) -> Response:
     """Removes a document from the draft, returned submission or open change."""
-    filing = filings.get_for(session, filing_id, operator, for_update=True)
-    filings.check_version(filing, if_match)
-    filings.remove_document(session, filing, actor=operator, document_id=document_id)
-    return Response(status_code=204, headers={"ETag": filings.etag(filing)})
+    filing = access.get_for(session, filing_id, operator, for_update=True)
+    access.check_version(filing, if_match)
+    documents.remove_document(session, filing, actor=operator, document_id=document_id)
+    return Response(status_code=204, headers={"ETag": access.etag(filing)})
 
 
 @router.post("/{filing_id}/submit", response_model=FilingPublic)
@@ -233,7 +236,7 @@ def submit_filing(
         idem,
         filing_id,
         if_match,
-        lambda filing: filings.submit(session, filing, actor=operator),
+        lambda filing: actions.submit(session, filing, actor=operator),
     )
 
 
@@ -249,10 +252,10 @@ def review_filing(
     """Accept (a filing number and receipt are issued at once) or return with every correction."""
 
     def decide(filing: Filing) -> None:
-        if body.decision == "accept":
-            filings.accept(session, filing, reviewer=reviewer)
+        if body.decision == Decision.ACCEPT:
+            actions.accept(session, filing, reviewer=reviewer)
         else:
-            filings.return_for_correction(
+            actions.return_for_correction(
                 session,
                 filing,
                 reviewer=reviewer,
@@ -278,7 +281,7 @@ def open_change(
         idem,
         filing_id,
         if_match,
-        lambda filing: filings.open_new_change(
+        lambda filing: actions.open_new_change(
             session, filing, actor=operator, changed_on=body.changed_on, reason=body.reason
         ),
         status_code=201,
@@ -301,7 +304,7 @@ def close_filing(
         idem,
         filing_id,
         if_match,
-        lambda filing: filings.close(
+        lambda filing: actions.close(
             session, filing, actor=operator, closed_on=body.closed_on, reason=body.reason
         ),
     )
@@ -323,7 +326,7 @@ def revoke_filing(
         idem,
         filing_id,
         if_match,
-        lambda filing: filings.revoke(session, filing, reviewer=reviewer, reason=body.reason),
+        lambda filing: actions.revoke(session, filing, reviewer=reviewer, reason=body.reason),
     )
 
 
@@ -332,7 +335,7 @@ def override_risk(
     session: SessionDep, admin: Admin, filing_id: int, body: RiskOverride
 ) -> FilingPublic:
     """Sets (or with `level: null` clears) the risk level used by inspection sampling; audited."""
-    filing = filings.get_for(session, filing_id, admin, for_update=True)
+    filing = access.get_for(session, filing_id, admin, for_update=True)
     risk.override(session, filing, admin=admin, level=body.level, reason=body.reason)
     return filing_views.present(session, filing)
 
@@ -340,10 +343,10 @@ def override_risk(
 @router.get("/{filing_id}/history", response_model=list[FilingEventPublic])
 def filing_history(session: SessionDep, user: AnyUser, filing_id: int) -> list[FilingEventPublic]:
     """Every event: who, when, from which status to which."""
-    filing = filings.get_for(session, filing_id, user)
+    filing = access.get_for(session, filing_id, user)
     return [
         FilingEventPublic.model_validate(event, from_attributes=True).model_copy(
             update={"actor": name}
         )
-        for event, name in filings.history(session, filing)
+        for event, name in queries.history(session, filing)
     ]

@@ -15,7 +15,7 @@ from schemas.inspections import (
     PlanSummary,
     ResultRecord,
 )
-from services import inspections
+from services.inspections import directories, draws, plans, publication, results
 
 router = APIRouter(tags=["inspections"])
 
@@ -23,7 +23,7 @@ router = APIRouter(tags=["inspections"])
 @router.get("/inspection-items", response_model=list[InspectionItemPublic])
 def list_items(session: SessionDep, _staff: Staff) -> list[InspectionItemPublic]:
     """The inspection-item list (一单)."""
-    return [InspectionItemPublic.model_validate(i) for i in inspections.list_items(session)]
+    return [InspectionItemPublic.model_validate(i) for i in directories.list_items(session)]
 
 
 @router.post("/inspection-items", response_model=InspectionItemPublic, status_code=201)
@@ -31,7 +31,7 @@ def create_item(
     session: SessionDep, _admin: Admin, body: InspectionItemCreate
 ) -> InspectionItemPublic:
     return InspectionItemPublic.model_validate(
-        inspections.create_item(session, code=body.code, name=body.name)
+        directories.create_item(session, code=body.code, name=body.name)
     )
 
 
@@ -40,14 +40,14 @@ def list_inspectors(session: SessionDep, admin: Admin) -> list[InspectorPublic]:
     """The inspector directory inside the admin's jurisdiction (一库)."""
     return [
         InspectorPublic.model_validate(i)
-        for i in inspections.list_inspectors(session, within=admin.jurisdiction)
+        for i in directories.list_inspectors(session, within=admin.jurisdiction)
     ]
 
 
 @router.post("/inspectors", response_model=InspectorPublic, status_code=201)
 def create_inspector(session: SessionDep, admin: Admin, body: InspectorCreate) -> InspectorPublic:
     return InspectorPublic.model_validate(
-        inspections.create_inspector(session, admin=admin, **body.model_dump())
+        directories.create_inspector(session, admin=admin, **body.model_dump())
     )
 
 
@@ -55,9 +55,9 @@ def create_inspector(session: SessionDep, admin: Admin, body: InspectorCreate) -
 def update_inspector(
     session: SessionDep, admin: Admin, inspector_id: int, body: InspectorUpdate
 ) -> InspectorPublic:
-    inspector = inspections.get_inspector_within(session, inspector_id, within=admin.jurisdiction)
+    inspector = directories.get_inspector_within(session, inspector_id, within=admin.jurisdiction)
     return InspectorPublic.model_validate(
-        inspections.update_inspector(
+        directories.update_inspector(
             session, inspector, admin=admin, changes=body.model_dump(exclude_unset=True)
         )
     )
@@ -67,59 +67,56 @@ def update_inspector(
 def create_plan(session: SessionDep, admin: Admin, body: PlanCreate) -> PlanSummary:
     """A plan in draft: scope, items, sampling (rate per risk level, or count), team size."""
     return PlanSummary.model_validate(
-        inspections.create_plan(session, admin=admin, data=body.model_dump())
+        plans.create_plan(session, admin=admin, data=body.model_dump())
     )
 
 
 @router.get("/inspection-plans", response_model=list[PlanSummary])
 def list_plans(session: SessionDep, admin: Admin) -> list[PlanSummary]:
     return [
-        PlanSummary.model_validate(p)
-        for p in inspections.list_plans(session, within=admin.jurisdiction)
+        PlanSummary.model_validate(p) for p in plans.list_plans(session, within=admin.jurisdiction)
     ]
 
 
 @router.get("/inspection-plans/{plan_id}")
 def get_plan(session: SessionDep, admin: Admin, plan_id: int) -> dict:
     """The plan with its frozen candidates, pool, draw and results."""
-    plan = inspections.get_plan_within(session, plan_id, within=admin.jurisdiction)
-    return inspections.publication(session, plan)
+    plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction)
+    return publication.publication(session, plan)
 
 
 @router.post("/inspection-plans/{plan_id}/announce", response_model=PlanSummary)
 def announce_plan(session: SessionDep, admin: Admin, plan_id: int) -> PlanSummary:
     """Freezes and publishes the candidates and the pool with a SHA-256 digest. Once."""
-    plan = inspections.get_plan_within(session, plan_id, within=admin.jurisdiction, for_update=True)
-    return PlanSummary.model_validate(inspections.announce(session, plan, admin=admin))
+    plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction, for_update=True)
+    return PlanSummary.model_validate(plans.announce(session, plan, admin=admin))
 
 
 @router.post("/inspection-plans/{plan_id}/draw")
 def draw_plan(session: SessionDep, admin: Admin, plan_id: int, body: DrawRequest) -> dict:
     """Enters the public randomness and draws objects and teams. Once; all or nothing."""
-    plan = inspections.get_plan_within(session, plan_id, within=admin.jurisdiction, for_update=True)
-    inspections.run_draw(session, plan, admin=admin, sources=body.sources)
-    return inspections.publication(session, plan)
+    plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction, for_update=True)
+    draws.run_draw(session, plan, admin=admin, sources=body.sources)
+    return publication.publication(session, plan)
 
 
 @router.get("/inspections", response_model=list[InspectionPublic])
 def my_inspections(session: SessionDep, inspector: Inspector) -> list[InspectionPublic]:
     """The caller's own assignments."""
-    return [
-        InspectionPublic.model_validate(i) for i in inspections.assignments_of(session, inspector)
-    ]
+    return [InspectionPublic.model_validate(i) for i in results.assignments_of(session, inspector)]
 
 
 @router.get("/inspections/overdue")
 def overdue_results(session: SessionDep, admin: Admin) -> list[dict]:
     """Inspections whose results are late (20 working days, official calendar)."""
-    return inspections.overdue(session, within=admin.jurisdiction)
+    return results.overdue(session, within=admin.jurisdiction)
 
 
 @router.get("/inspections/{inspection_id}", response_model=InspectionPublic)
 def get_inspection(
     session: SessionDep, inspector: Inspector, inspection_id: int
 ) -> InspectionPublic:
-    inspection, _ = inspections.get_assigned(session, inspection_id, inspector)
+    inspection, _ = results.get_assigned(session, inspection_id, inspector)
     return InspectionPublic.model_validate(inspection)
 
 
@@ -128,10 +125,8 @@ def record_result(
     session: SessionDep, inspector: Inspector, inspection_id: int, body: ResultRecord
 ) -> InspectionPublic:
     """An assigned inspector records the result; it is published at once."""
-    inspection, member = inspections.get_assigned(
-        session, inspection_id, inspector, for_update=True
-    )
-    inspections.record_result(session, inspection, member, **body.model_dump())
+    inspection, member = results.get_assigned(session, inspection_id, inspector, for_update=True)
+    results.record_result(session, inspection, member, **body.model_dump())
     return InspectionPublic.model_validate(inspection)
 
 
@@ -142,8 +137,8 @@ async def upload_evidence(
     """Evidence (PDF, JPEG, PNG) from an assigned inspector, stored like filing documents."""
 
     def attach(upload: CheckedUpload) -> dict:
-        inspection, member = inspections.get_assigned(session, inspection_id, inspector)
-        evidence = inspections.add_evidence(
+        inspection, member = results.get_assigned(session, inspection_id, inspector)
+        evidence = results.add_evidence(
             session,
             inspection,
             member,

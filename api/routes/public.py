@@ -5,12 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.encoders import jsonable_encoder
 
-from api.deps import PublicReaderDep, SessionDep
+from api.deps import SessionDep
+from domain import draw
+from domain.errors import NotFound
+from domain.vocabulary import PlanStatus
 from models.inspection import InspectionPlan
 from schemas.common import Page
 from schemas.receipts import JsonWebKeySet, PublicOutletItem, PublicReceipt
-from services import directory, draw, inspections, signing
-from services.errors import NotFound
+from services.inspections import plans, publication
+from services.receipts import directory, signing
+from web.deps import PublicReaderDep
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -96,7 +100,7 @@ def published_plans(session: SessionDep) -> list[dict]:
             "period_start": p.period_start,
             "period_end": p.period_end,
         }
-        for p in inspections.list_plans(session, published_only=True)
+        for p in plans.list_plans(session, published_only=True)
     ]
 
 
@@ -104,18 +108,18 @@ def published_plans(session: SessionDep) -> list[dict]:
 def published_plan(session: SessionDep, plan_id: int) -> dict:
     """Everything needed to re-run the draw: key, sources, strata, pool, eligible lists, teams,
     and the results."""
-    return inspections.publication(session, _published(session, plan_id))
+    return publication.publication(session, _published(session, plan_id))
 
 
 @router.get("/inspection-plans/{plan_id}/verification")
 def verify_plan(session: SessionDep, plan_id: int) -> dict:
     """The draw recomputed from the published data alone: `verified: true|false`."""
-    published = jsonable_encoder(inspections.publication(session, _published(session, plan_id)))
+    published = jsonable_encoder(publication.publication(session, _published(session, plan_id)))
     return draw.verify(published).as_dict()
 
 
 def _published(session: SessionDep, plan_id: int):  # type: ignore[no-untyped-def]
     plan = session.get(InspectionPlan, plan_id)
-    if plan is None or plan.status == "draft":
+    if plan is None or plan.status == PlanStatus.DRAFT:
         raise NotFound("检查计划不存在或尚未公告")
     return plan

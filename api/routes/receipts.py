@@ -5,14 +5,16 @@ from fastapi import APIRouter, Request, Response
 from api.deps import AnyUser, SessionDep
 from models.filing import FilingRevision
 from schemas.receipts import ReceiptDetail
-from services import filings, receipt_pdf, receipts
+from services.filings import access
+from services.receipts import issuing as receipts
+from services.receipts import pdf as receipt_pdf
 
 router = APIRouter(prefix="/receipts", tags=["receipts"])
 
 
 def _visible_receipt(session: SessionDep, user: AnyUser, receipt_no: str):  # type: ignore[no-untyped-def]
     receipt = receipts.get_receipt(session, receipt_no)
-    filings.get_for(session, receipt.filing_id, user)  # 404 unless owner or covering staff
+    access.get_for(session, receipt.filing_id, user)  # 404 unless owner or covering staff
     return receipt
 
 

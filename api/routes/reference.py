@@ -2,7 +2,7 @@ from fastapi import APIRouter, status
 
 from api.deps import Admin, SessionDep
 from schemas.reference import BrandCreate, BrandPublic, BrandUpdate, RegionNode
-from services import brands, regions
+from services.reference import brands, regions
 
 router = APIRouter(tags=["reference"])
 

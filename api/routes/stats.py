@@ -1,8 +1,8 @@
 from fastapi import APIRouter, Response
 
 from api.deps import Reviewer, SessionDep
-from services import stats
-from services.errors import NotFound
+from domain.errors import NotFound
+from services.oversight import stats
 
 router = APIRouter(prefix="/stats", tags=["oversight"])
 

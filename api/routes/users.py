@@ -1,9 +1,10 @@
 from fastapi import APIRouter, status
 
 from api.deps import Admin, SessionDep
+from domain.errors import Forbidden
 from schemas.accounts import UserCreate, UserPublic, UserUpdate
-from services import accounts, regions
-from services.errors import Forbidden
+from services.accounts import users as accounts
+from services.reference import regions
 
 router = APIRouter(prefix="/users", tags=["users"])
 

@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from models.filing import Filing
-from services import audit
+from services.oversight import audit
 from tests.factories import (
     auth,
     create_draft,

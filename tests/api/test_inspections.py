@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from core import cli
+from cli import main as cli
 from models.inspection import Inspection
-from services import audit
+from services.oversight import audit
 from tests.factories import (
     auth,
     filed_via_services,

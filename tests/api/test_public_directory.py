@@ -7,8 +7,8 @@ import io
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from cli import demo
 from models.filing import FilingRevision
-from services import demo
 from tests.factories import (
     auth,
     filed_filing,
@@ -120,7 +120,7 @@ def test_search_count_is_capped_and_says_so(
     fixed_clock,
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from services import directory
+    from services.receipts import directory
 
     for n in range(3):
         filed_filing(client, operator, reviewer, name=f"计数上限测试站{n}")

@@ -13,7 +13,7 @@ from jwt.algorithms import OKPAlgorithm
 from PIL import Image
 from sqlmodel import Session
 
-from core import cli
+from cli import main as cli
 from core.config import get_settings
 from tests.factories import (
     auth,

@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from core import clock
-from services import filings, inspections
+from services.filings import actions, documents
+from services.inspections import draws, plans, publication, results
 from tests.factories import (
     auth,
     filing_body,
@@ -39,13 +40,13 @@ def on(day: str) -> Iterator[None]:
 
 
 def _draft(session: Session, operator, **outlet):  # type: ignore[no-untyped-def]
-    filing = filings.create(session, operator=operator, raw=filing_body(**outlet))
+    filing = actions.create(session, operator=operator, raw=filing_body(**outlet))
     for kind in ("business_licence", "id_document", "premises_photo"):
-        filings.add_document(
+        documents.add_document(
             session,
             filing,
             actor=operator,
-            file=filings.StoredFile(kind, f"{kind}.pdf", "application/pdf", 10, "b" * 64),
+            file=documents.StoredFile(kind, f"{kind}.pdf", "application/pdf", 10, "b" * 64),
         )
     return filing
 
@@ -53,9 +54,9 @@ def _draft(session: Session, operator, **outlet):  # type: ignore[no-untyped-def
 def _filed(session, operator, reviewer, *, opened, submitted, accepted, **outlet):  # type: ignore[no-untyped-def]
     with on(submitted):
         filing = _draft(session, operator, opened_on=opened, **outlet)
-        filings.submit(session, filing, actor=operator)
+        actions.submit(session, filing, actor=operator)
     with on(accepted):
-        filings.accept(session, filing, reviewer=reviewer)
+        actions.accept(session, filing, reviewer=reviewer)
     return filing
 
 
@@ -101,17 +102,17 @@ def data(session: Session) -> dict:
             name="丙",
             **bb,
         )
-        filings.submit(session, c, actor=babu)
+        actions.submit(session, c, actor=babu)
     with on("2026-10-09"):
-        filings.return_for_correction(
+        actions.return_for_correction(
             session,
             c,
             reviewer=city_reviewer,
             corrections=[{"field": "outlet.address", "reason": "门牌号"}],
         )
-        filings.submit(session, c, actor=babu)
+        actions.submit(session, c, actor=babu)
     with on("2026-10-19"):
-        filings.accept(session, c, reviewer=city_reviewer)
+        actions.accept(session, c, reviewer=city_reviewer)
     # D: an urban subdistrict (街道): not part of township coverage. Same-day decision: 0.
     _filed(
         session,
@@ -127,7 +128,7 @@ def data(session: Session) -> dict:
     # E: submitted Monday 11-16, due 11-23, still waiting on 11-30: overdue.
     with on("2026-11-16"):
         e = _draft(session, babu, opened_on="2026-11-10", township_code="451102103", name="戊")
-        filings.submit(session, e, actor=babu)
+        actions.submit(session, e, actor=babu)
     # F: filed (2 working days) then closed: not in force, township 104 not covered.
     f = _filed(
         session,
@@ -140,15 +141,15 @@ def data(session: Session) -> dict:
         name="己",
     )
     with on("2026-11-20"):
-        filings.close(session, f, actor=babu, closed_on=date(2026, 11, 20), reason="停业")
+        actions.close(session, f, actor=babu, closed_on=date(2026, 11, 20), reason="停业")
     # B's change: changed 11-10, submitted 11-27 (17 days: late), accepted 11-30 (1).
     with on("2026-11-27"):
-        filings.open_new_change(
+        actions.open_new_change(
             session, b, actor=babu, changed_on=date(2026, 11, 10), reason="更名"
         )
-        filings.submit(session, b, actor=babu)
+        actions.submit(session, b, actor=babu)
     with on("2026-11-30"):
-        filings.accept(session, b, reviewer=city_reviewer)
+        actions.accept(session, b, reviewer=city_reviewer)
     # 昭平: G filed in 5 working days (11-19, 20, 23, 24, 25); H waiting, not yet due.
     g = _filed(
         session,
@@ -171,12 +172,12 @@ def data(session: Session) -> dict:
             township_code="451121101",
             name="辛",
         )
-        filings.submit(session, h, actor=zhaoping)
+        actions.submit(session, h, actor=zhaoping)
     # Inspections in 昭平: one result on time; another plan ended 09-30 with no result: overdue.
     admin = make_staff(session, role="admin", jurisdiction="451121")
     members = [make_inspector(session, admin, f"ZP-{n}", jurisdiction="451121") for n in range(2)]
     with on("2026-11-25"):
-        plan = inspections.create_plan(
+        plan = plans.create_plan(
             session,
             admin=admin,
             data={
@@ -191,9 +192,9 @@ def data(session: Session) -> dict:
                 "randomness_sources": "x",
             },
         )
-        inspections.announce(session, plan, admin=admin)
-        inspections.run_draw(session, plan, admin=admin, sources=[[1]])
-        old = inspections.create_plan(
+        plans.announce(session, plan, admin=admin)
+        draws.run_draw(session, plan, admin=admin, sources=[[1]])
+        old = plans.create_plan(
             session,
             admin=admin,
             data={
@@ -208,15 +209,15 @@ def data(session: Session) -> dict:
                 "randomness_sources": "x",
             },
         )
-        inspections.announce(session, old, admin=admin)
-        inspections.run_draw(session, old, admin=admin, sources=[[2]])
+        plans.announce(session, old, admin=admin)
+        draws.run_draw(session, old, admin=admin, sources=[[2]])
     with on("2026-11-30"):
-        inspection, inspector = inspections.get_assigned(
+        inspection, inspector = results.get_assigned(
             session,
-            inspections.publication(session, plan)["assignments"][0]["inspection_id"],
+            publication.publication(session, plan)["assignments"][0]["inspection_id"],
             members[0][1],
         )
-        inspections.record_result(
+        results.record_result(
             session,
             inspection,
             inspector,

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from services import draw
+from domain import draw
 
 RFC_KEY = "9319./2.5.8.10.12./9.18.26.34.41.45./"
 

@@ -1,4 +1,4 @@
-from services.identifiers import (
+from domain.identifiers import (
     id_number_error,
     mask_mobile,
     mask_name,

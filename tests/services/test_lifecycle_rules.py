@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
-from services import filing_rules
-from services.errors import InvalidTransition
-from services.lifecycle import TRANSITIONS, next_status
-from services.working_days import add_working_days, is_working_day, working_days_between
+from domain.errors import InvalidTransition
+from domain.lifecycle import TRANSITIONS, next_status
+from domain.working_days import add_working_days, is_working_day, working_days_between
+from services.filings import rules as filing_rules
 
 STATUSES = ("draft", "submitted", "returned", "filed", "closed", "revoked", "lapsed")
 ACTIONS = ("edit", "submit", "accept", "return", "open_change", "close", "revoke", "lapse")

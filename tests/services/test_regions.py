@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import Session
 
 from models.region import Region
-from services.regions import covers, load_regions, read_regions_csv, region_prefix
+from services.reference.regions import covers, load_regions, read_regions_csv, region_prefix
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,7 @@ def test_region_prefix_strips_zero_pairs() -> None:
 
 
 def test_hezhou_file_has_57_towns_and_townships() -> None:
-    from services.regions import DEFAULT_REGIONS_FILE
+    from services.reference.regions import DEFAULT_REGIONS_FILE
 
     rows = read_regions_csv(DEFAULT_REGIONS_FILE)
     assert len(rows) == 68

@@ -4,7 +4,7 @@ import pytest
 from joserfc.jwk import OKPKey
 
 from core.config import Settings
-from services import signing
+from services.receipts import signing
 
 
 def _pem() -> str:

@@ -1,0 +1,252 @@
+"""`outlet-filing`: the service's command line.
+
+Each command imports what it needs when it runs, so the offline verifiers (`verify-draw`,
+`verify-receipt`) start quickly and never touch the database.
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from core.config import get_settings
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from core.db import session_scope
+    from core.migrate import upgrade
+    from services.reference import regions
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    with session_scope() as session:
+        written = regions.load_regions(
+            session, regions.read_regions_csv(regions.DEFAULT_REGIONS_FILE)
+        )
+    print(f"数据库已迁移到最新版本；地区数据更新 {written} 条。")
+    return 0
+
+
+def cmd_load_regions(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from core.db import session_scope
+    from services.reference import regions
+
+    with session_scope() as session:
+        written = regions.load_regions(session, regions.read_regions_csv(Path(args.path)))
+    print(f"地区数据更新 {written} 条。")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from core.db import session_scope
+    from domain.errors import DomainError
+    from services.accounts import users as accounts
+
+    try:
+        with session_scope() as session:
+            user = accounts.create_user(
+                session,
+                username=args.username,
+                password=args.password,
+                role=args.role,
+                jurisdiction=args.jurisdiction,
+                display_name=args.display_name or args.username,
+            )
+            print(f"已创建用户 {user.username}（{user.role}，辖区 {user.jurisdiction}）")
+    except DomainError as error:
+        print(f"创建失败：{error.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _require_current_schema() -> bool:
+    from core.db import get_engine
+    from core.migrate import schema_is_current
+
+    if not schema_is_current(get_engine()):
+        print(
+            "数据库结构不是最新版本，请先运行 `outlet-filing migrate`。\n"
+            "The database schema is behind: run `outlet-filing migrate` first.",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from cli import demo
+    from core.db import session_scope
+
+    if not _require_current_schema():
+        return 2
+    with session_scope() as session:
+        if not demo.database_is_empty(session):
+            if not args.if_empty:
+                print("数据库已有数据，未写入演示数据。", file=sys.stderr)
+                return 2
+            print("数据库已有数据，跳过演示数据。")
+            _print_logins(None)
+            return 0
+        logins = demo.seed(session)
+    _print_logins(logins)
+    return 0
+
+
+def _print_logins(logins: "Sequence[object] | None") -> None:
+    from cli.demo import DEMO_PASSWORD
+
+    print(f"\n演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins, password {DEMO_PASSWORD}:")
+    if logins is None:
+        print("  admin, reviewer, reviewer_451102, op_sf, … (see README)")
+        return
+    for login in logins:
+        print(f"  {login.username:<18} {login.role:<28} {login.scope}")  # type: ignore[attr-defined]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if not _require_current_schema():
+        return 2
+    uvicorn.run(
+        "api.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    from core.db import session_scope
+    from services.oversight import audit
+
+    with session_scope(for_write=False) as session:
+        report = audit.verify(session)
+    if report.verified:
+        print(f"审计链完整：{report.entries} 条记录全部校验通过。")
+        return 0
+    print(
+        f"审计链断裂：第一处异常在记录 #{report.first_broken_id}（{report.reason}）。",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _fetch_json(source: str) -> dict:
+    """JSON from a URL or a file path."""
+    import json
+    from pathlib import Path
+
+    if source.startswith(("http://", "https://")):
+        import httpx
+
+        response = httpx.get(source, timeout=15, follow_redirects=True)
+        response.raise_for_status()
+        return response.json()
+    return json.loads(Path(source).read_text(encoding="utf-8"))
+
+
+def cmd_verify_receipt(args: argparse.Namespace) -> int:
+    """Verifies a receipt's signature offline against a JWKS (file or URL)."""
+    import json
+
+    from services.receipts import signing
+
+    base = get_settings().public_base_url.rstrip("/")
+    token = args.receipt
+    if token.count(".") != 2:  # a receipt number: fetch its JWS from the public check
+        token = _fetch_json(f"{base}/api/v1/public/receipts/{args.receipt}")["jws"]
+    jwks = _fetch_json(args.jwks or f"{base}/.well-known/jwks.json")
+    try:
+        payload = signing.verify(token, jwks)
+    except signing.InvalidSignature as error:
+        print(f"签名无效 / signature INVALID: {error}", file=sys.stderr)
+        return 1
+    print("签名有效 / signature valid")
+    print(json.dumps(payload, ensure_ascii=False, indent=2))
+    print(f"当前状态请在线核验 / current status: {base}/verify/{payload['receipt_no']}")
+    return 0
+
+
+def cmd_verify_draw(args: argparse.Namespace) -> int:
+    """Re-runs a published draw offline (no database) and compares it with what was published."""
+    from domain import draw
+
+    plan = _fetch_json(args.plan)
+    try:
+        report = draw.verify(plan)
+    except (KeyError, TypeError, ValueError) as error:
+        print(f"无法核验：公示数据不完整（{error}）", file=sys.stderr)
+        return 2
+    print(f"计划 / plan {plan.get('id')}: {plan.get('name')}")
+    print(f"key string: {report.key_string}")
+    for stratum in report.strata:
+        mark = "ok" if stratum["matches"] else "MISMATCH"
+        print(f"  stratum {stratum['label']}: {', '.join(stratum['selected']) or '-'}  [{mark}]")
+    for team in report.teams:
+        mark = "ok" if team["matches"] else "MISMATCH"
+        print(f"  object {team['m']} {team['filing_no']}: team {', '.join(team['team'])}  [{mark}]")
+    if report.verified:
+        print("verified")
+        return 0
+    for problem in report.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    print("NOT verified", file=sys.stderr)
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="outlet-filing", description="快递末端网点备案服务")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="upgrade the database to the latest schema").set_defaults(
+        func=cmd_migrate
+    )
+    load = commands.add_parser("load-regions", help="load a code,name,level,parent_code CSV file")
+    load.add_argument("path")
+    load.set_defaults(func=cmd_load_regions)
+
+    create = commands.add_parser("create-user", help="create a staff account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--role", required=True, choices=["reviewer", "inspector", "admin"])
+    create.add_argument("--jurisdiction", default="451100")
+    create.add_argument("--display-name")
+    create.set_defaults(func=cmd_create_user)
+
+    seed = commands.add_parser("seed-demo", help="load a believable Hezhou demo data set")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    serve = commands.add_parser("serve", help="serve the API (refuses a schema that is behind)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    verify = commands.add_parser("verify-receipt", help="check a receipt's signature offline")
+    verify.add_argument("receipt", metavar="JWS_OR_RECEIPT_NO")
+    verify.add_argument("--jwks", help="JWKS file or URL (default: PUBLIC_BASE_URL's)")
+    verify.set_defaults(func=cmd_verify_receipt)
+
+    verify_draw = commands.add_parser("verify-draw", help="re-run a published draw offline")
+    verify_draw.add_argument("plan", metavar="PLAN_JSON_OR_URL")
+    verify_draw.set_defaults(func=cmd_verify_draw)
+
+    commands.add_parser("audit-verify", help="verify the audit hash chain").set_defaults(
+        func=cmd_audit_verify
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""The service's one vocabulary: every fixed set of values, with the Chinese label people see.
+
+Stored as strings (a CHECK constraint built from the enum guards each column), validated by the
+schemas, named by the transition tables. A value is written as a bare string nowhere else.
+"""
+
+from enum import StrEnum
+from typing import Self
+
+
+class LabelledEnum(StrEnum):
+    """A string enum whose members carry a Chinese label: `Member = "value", "标签"`."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str = "") -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label or value
+        return member
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+
+class Role(LabelledEnum):
+    OPERATOR = "operator", "开办者"
+    REVIEWER = "reviewer", "审核人员"
+    INSPECTOR = "inspector", "执法检查人员"
+    ADMIN = "admin", "管理人员"
+
+
+STAFF_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})  # act on filings inside their jurisdiction
+
+
+class EnterpriseStatus(LabelledEnum):
+    PENDING = "pending", "待审核"
+    APPROVED = "approved", "已批准"
+
+
+class FilingStatus(LabelledEnum):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已提交"
+    RETURNED = "returned", "已退回"
+    FILED = "filed", "已备案"
+    CLOSED = "closed", "已停业"
+    REVOKED = "revoked", "已撤销"
+    LAPSED = "lapsed", "已失效"
+
+
+class RevisionStatus(LabelledEnum):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已提交"
+    RETURNED = "returned", "已退回"
+    FILED = "filed", "已备案"
+    SUPERSEDED = "superseded", "已被取代"
+    DISCARDED = "discarded", "已作废"
+
+
+class FilingAction(LabelledEnum):
+    EDIT = "edit", "修改"
+    SUBMIT = "submit", "提交"
+    ACCEPT = "accept", "予以备案"
+    RETURN = "return", "退回补正"
+    OPEN_CHANGE = "open_change", "办理变更"
+    CLOSE = "close", "停业"
+    REVOKE = "revoke", "撤销"
+    LAPSE = "lapse", "失效"
+
+
+class Decision(LabelledEnum):
+    ACCEPT = "accept", "予以备案"
+    RETURN = "return", "退回补正"
+
+
+class ReceiptStatus(LabelledEnum):
+    VALID = "valid", "有效"
+    SUPERSEDED = "superseded", "已变更"
+    CLOSED = "closed", "已停业"
+    REVOKED = "revoked", "已撤销"
+    LAPSED = "lapsed", "已失效"
+
+
+class OutletType(LabelledEnum):
+    SELF_OPERATED = "self_operated", "自营"
+    COOPERATIVE = "cooperative", "合作"
+
+
+class BusinessScope(LabelledEnum):
+    COLLECT = "collect", "收寄"
+    DELIVER = "deliver", "投递"
+
+
+class DocumentKind(LabelledEnum):
+    BUSINESS_LICENCE = "business_licence", "营业执照"
+    ID_DOCUMENT = "id_document", "负责人身份证明"
+    PREMISES_PHOTO = "premises_photo", "场所照片"
+    AUTHORISATION_LETTER = "authorisation_letter", "上级企业授权书"
+    COOPERATION_AGREEMENT = "cooperation_agreement", "合作协议"
+    PREMISES_PROOF = "premises_proof", "场所使用证明"
+    OTHER = "other", "其他材料"
+
+
+class RiskLevel(LabelledEnum):
+    LOW = "low", "低风险"
+    MEDIUM = "medium", "中风险"
+    HIGH = "high", "高风险"
+
+
+class SamplingMode(LabelledEnum):
+    RATE = "rate", "按风险等级比例抽取"
+    COUNT = "count", "按数量抽取"
+
+
+class PlanStatus(LabelledEnum):
+    DRAFT = "draft", "草拟"
+    ANNOUNCED = "announced", "已公示"
+    DRAWN = "drawn", "已抽取"
+
+
+class PlanAction(LabelledEnum):
+    ANNOUNCE = "announce", "公示"
+    DRAW = "draw", "抽取"
+
+
+class Outcome(LabelledEnum):
+    NO_PROBLEM = "no_problem", "未发现问题"
+    RECTIFICATION = "rectification", "责令整改"
+    CASE_FILED = "case_filed", "立案查处"
+    NOT_FOUND = "not_found", "查无此网点"
+    REFUSED = "refused", "拒绝检查"
+
+
+class RegionLevel(LabelledEnum):
+    """In hierarchy order: a parent's level comes before its children's."""
+
+    PROVINCE = "province", "省"
+    CITY = "city", "市"
+    COUNTY = "county", "县区"
+    SUBDISTRICT = "subdistrict", "街道"
+    TOWNSHIP = "township", "乡镇"

@@ -1,0 +1,442 @@
+"""Filing actions (SPEC §3): draft, edit, submit, review, changes, closure, revocation, lapse.
+
+Services flush, never commit; every state change writes a history event and an audit entry in
+the caller's transaction. Writes load the filing with FOR UPDATE (PostgreSQL) or under SQLite's
+write lock, so concurrent actions on one filing queue and the losers see the new state (409).
+"""
+
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from core import clock
+from domain.errors import (
+    InvalidTransition,
+    LicenceCancelled,
+    MissingDocuments,
+    NotFound,
+    ValidationFailed,
+    from_pydantic,
+)
+from domain.lifecycle import next_status
+from domain.vocabulary import Decision, FilingAction, FilingStatus, RevisionStatus
+from domain.working_days import working_days_between
+from models.base import aware
+from models.enterprise import Enterprise
+from models.filing import (
+    Document,
+    Filing,
+    FilingRevision,
+    ReviewDecision,
+    RevisionBrand,
+)
+from models.user import User
+from schemas.filings import FilingContent
+from services.filings import numbering
+from services.filings import rules as filing_rules
+from services.filings.events import record_event
+from services.filings.queries import (
+    content_of,
+    documents_of,
+    open_change,
+    revision,
+    shown_revision,
+    working_revision,
+)
+from services.oversight import audit
+from services.receipts import directory
+from services.receipts import issuing as receipts
+
+
+def _validated_content(session: Session, raw: dict[str, Any]) -> dict[str, Any]:
+    try:
+        content = FilingContent.model_validate(raw)
+    except ValidationError as error:
+        raise ValidationFailed(from_pydantic(error.errors())) from None
+    data = content.model_dump(mode="json")
+    data["outlet"]["brands"] = list(dict.fromkeys(data["outlet"]["brands"]))
+    data["outlet"]["scope"] = sorted(set(data["outlet"]["scope"]))
+    filing_rules.check_content(session, data, today=clock.today())
+    return data
+
+
+def _apply_content(session: Session, rev: FilingRevision, data: dict[str, Any]) -> None:
+    outlet = data["outlet"]
+    rev.outlet = outlet
+    rev.person_in_charge = data["person_in_charge"]
+    rev.partner = data.get("partner")
+    rev.outlet_name = outlet["name"]
+    rev.address = outlet["address"]
+    rev.county_code = outlet["county_code"]
+    rev.township_code = outlet["township_code"]
+    rev.opened_on = date.fromisoformat(outlet["opened_on"])
+    session.add(rev)
+    session.flush()
+    existing = session.exec(select(RevisionBrand).where(RevisionBrand.revision_id == rev.id)).all()
+    for row in existing:
+        session.delete(row)
+    session.flush()
+    for code in outlet["brands"]:
+        session.add(RevisionBrand(revision_id=rev.id, brand_code=code))
+    session.flush()
+
+
+def _enterprise(session: Session, filing: Filing) -> Enterprise:
+    enterprise = session.get(Enterprise, filing.enterprise_id)
+    assert enterprise is not None
+    return enterprise
+
+
+def create(session: Session, *, operator: User, raw: dict[str, Any]) -> Filing:
+    enterprise = session.get(Enterprise, operator.enterprise_id)
+    if enterprise is None:
+        raise NotFound("企业不存在")
+    if enterprise.licence_cancelled_at is not None:
+        raise LicenceCancelled()
+    data = _validated_content(session, raw)
+    filing = Filing(
+        enterprise_id=enterprise.id,  # type: ignore[arg-type]
+        county_code=data["outlet"]["county_code"],
+        township_code=data["outlet"]["township_code"],
+    )
+    session.add(filing)
+    session.flush()
+    rev = FilingRevision(
+        filing_id=filing.id,  # type: ignore[arg-type]
+        number=1,
+        status=RevisionStatus.DRAFT,
+        outlet={},
+        person_in_charge={},
+        outlet_name="",
+        address="",
+        county_code="",
+        township_code="",
+        opened_on=clock.today(),
+    )
+    session.add(rev)
+    session.flush()
+    _apply_content(session, rev, data)
+    filing.open_revision_id = rev.id
+    record_event(
+        session,
+        filing,
+        rev,
+        action="create",
+        actor=operator,
+        from_status=None,
+        to_status=RevisionStatus.DRAFT,
+    )
+    return filing
+
+
+def update(session: Session, filing: Filing, *, actor: User, patch: dict[str, Any]) -> Filing:
+    rev = working_revision(session, filing)
+    next_status(rev.status, "edit")
+    data = _validated_content(session, filing_rules.merge(content_of(rev), patch))
+    _apply_content(session, rev, data)
+    if filing.current_revision_id is None:
+        filing.county_code = rev.county_code
+        filing.township_code = rev.township_code
+    record_event(
+        session,
+        filing,
+        rev,
+        action="edit",
+        actor=actor,
+        from_status=rev.status,
+        to_status=rev.status,
+        detail={"sections": sorted(patch)},
+    )
+    return filing
+
+
+def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
+    rev = working_revision(session, filing)
+    new_status = next_status(rev.status, "submit")
+    enterprise = _enterprise(session, filing)
+    if enterprise.licence_cancelled_at is not None:
+        raise LicenceCancelled()
+    present = {document.kind for document in documents_of(session, rev.id)}  # type: ignore[arg-type]
+    missing = filing_rules.missing_documents(
+        present, outlet_type=rev.outlet["type"], is_branch=enterprise.is_branch
+    )
+    if missing:
+        raise MissingDocuments(missing)
+    today = clock.today()
+    is_change = filing.current_revision_id is not None
+    if is_change:
+        started_on = rev.changed_on or today
+        allowed = filing_rules.CHANGE_DAYS
+    else:
+        started_on = rev.opened_on
+        allowed = filing_rules.FILING_DAYS
+    old_status = rev.status
+    if rev.submitted_at is None:
+        # Lateness is judged by the first submission; resubmitting corrections is not a new filing.
+        rev.late = filing_rules.is_late(
+            submitted_on=today, started_on=started_on, allowed_days=allowed
+        )
+    rev.submitted_at = clock.now()
+    rev.review_due_on, rev.return_due_on = filing_rules.deadlines(today)
+    rev.status = new_status
+    session.add(rev)
+    if not is_change:
+        filing.status = new_status
+    record_event(
+        session,
+        filing,
+        rev,
+        action="submit",
+        actor=actor,
+        from_status=old_status,
+        to_status=new_status,
+        detail={"late": rev.late, "review_due_on": rev.review_due_on.isoformat()},
+    )
+    return filing
+
+
+def _record_decision(session: Session, filing: Filing, rev: FilingRevision, action: str) -> None:
+    """Counts the working days from submission to this decision, against its deadline."""
+    assert rev.submitted_at is not None
+    submitted_on = aware(rev.submitted_at).astimezone(clock.CHINA_TZ).date()  # type: ignore[union-attr]
+    decided_on = clock.today()
+    days = working_days_between(submitted_on, decided_on)
+    limit = (
+        filing_rules.REVIEW_WORKING_DAYS
+        if action == Decision.ACCEPT
+        else filing_rules.RETURN_WORKING_DAYS
+    )
+    session.add(
+        ReviewDecision(
+            filing_id=filing.id,  # type: ignore[arg-type]
+            revision_id=rev.id,  # type: ignore[arg-type]
+            county_code=rev.county_code,
+            action=action,
+            submitted_on=submitted_on,
+            decided_on=decided_on,
+            working_days=days,
+            within_deadline=days <= limit,
+            decided_at=clock.now(),
+        )
+    )
+
+
+def accept(session: Session, filing: Filing, *, reviewer: User) -> Filing:
+    rev = working_revision(session, filing)
+    new_status = next_status(rev.status, FilingAction.ACCEPT)
+    if _enterprise(session, filing).licence_cancelled_at is not None:
+        raise LicenceCancelled()
+    now = clock.now()
+    old_status = rev.status
+    if filing.filing_no is None:
+        year = clock.today().year
+        serial = numbering.allocate_serial(session, county_code=rev.county_code, year=year)
+        filing.filing_no = numbering.filing_number(rev.county_code, year, serial)
+    previous = revision(session, filing.current_revision_id)
+    if previous is not None:
+        previous.status = RevisionStatus.SUPERSEDED
+        session.add(previous)
+    _record_decision(session, filing, rev, Decision.ACCEPT)
+    rev.status = new_status
+    rev.decided_at = now
+    rev.decided_by_id = reviewer.id
+    rev.corrections = []
+    rev.receipt_no = numbering.receipt_number(filing.filing_no, rev.number)
+    session.add(rev)
+    filing.status = FilingStatus.FILED
+    filing.current_revision_id = rev.id
+    filing.open_revision_id = None
+    filing.county_code = rev.county_code
+    filing.township_code = rev.township_code
+    session.add(filing)
+    session.flush()
+    receipts.issue(session, filing, rev, _enterprise(session, filing))
+    receipts.announce_change(session)
+    directory.refresh(session, filing)
+    record_event(
+        session,
+        filing,
+        rev,
+        action=FilingAction.ACCEPT,
+        actor=reviewer,
+        from_status=old_status,
+        to_status=new_status,
+        detail={"receipt_no": rev.receipt_no},
+    )
+    return filing
+
+
+def return_for_correction(
+    session: Session, filing: Filing, *, reviewer: User, corrections: list[dict[str, str]]
+) -> Filing:
+    rev = working_revision(session, filing)
+    new_status = next_status(rev.status, FilingAction.RETURN)
+    if not corrections:
+        raise ValidationFailed.single(
+            "corrections", "validation_error", "退回时须逐项列明需补正的内容（至少一项）"
+        )
+    items = []
+    for index, item in enumerate(corrections):
+        if bool(item.get("field")) == bool(item.get("document")):
+            raise ValidationFailed.single(
+                f"corrections.{index}",
+                "validation_error",
+                "每项补正须指明字段或文件之一，并说明理由",
+            )
+        items.append({k: v for k, v in item.items() if v is not None})
+    old_status = rev.status
+    _record_decision(session, filing, rev, Decision.RETURN)
+    rev.status = new_status
+    rev.corrections = items
+    rev.decided_at = clock.now()
+    rev.decided_by_id = reviewer.id
+    rev.return_count += 1
+    session.add(rev)
+    if filing.current_revision_id is None:
+        filing.status = new_status
+    record_event(
+        session,
+        filing,
+        rev,
+        action=FilingAction.RETURN,
+        actor=reviewer,
+        from_status=old_status,
+        to_status=new_status,
+        detail={"corrections": items},
+    )
+    return filing
+
+
+def open_new_change(
+    session: Session, filing: Filing, *, actor: User, changed_on: date | None, reason: str | None
+) -> Filing:
+    next_status(filing.status, "open_change")
+    if filing.open_revision_id is not None:
+        raise InvalidTransition("已有一项未办结的变更，请先完成该变更")
+    if _enterprise(session, filing).licence_cancelled_at is not None:
+        raise LicenceCancelled()
+    today = clock.today()
+    if changed_on is not None and changed_on > today:
+        raise ValidationFailed.single("changed_on", "future_date", "变更日期不能晚于今天")
+    current = shown_revision(session, filing)
+    change = FilingRevision(
+        filing_id=filing.id,  # type: ignore[arg-type]
+        number=current.number + 1,
+        status=RevisionStatus.DRAFT,
+        outlet=dict(current.outlet),
+        person_in_charge=dict(current.person_in_charge),
+        partner=dict(current.partner) if current.partner else None,
+        outlet_name=current.outlet_name,
+        address=current.address,
+        county_code=current.county_code,
+        township_code=current.township_code,
+        opened_on=current.opened_on,
+        changed_on=changed_on or today,
+        change_reason=reason,
+    )
+    session.add(change)
+    session.flush()
+    for code in current.outlet["brands"]:
+        session.add(RevisionBrand(revision_id=change.id, brand_code=code))
+    for document in documents_of(session, current.id):  # type: ignore[arg-type]
+        session.add(
+            Document(
+                revision_id=change.id,  # type: ignore[arg-type]
+                kind=document.kind,
+                filename=document.filename,
+                content_type=document.content_type,
+                size=document.size,
+                sha256=document.sha256,
+                uploaded_by_id=document.uploaded_by_id,
+                uploaded_at=document.uploaded_at,
+            )
+        )
+    filing.open_revision_id = change.id
+    record_event(
+        session,
+        filing,
+        change,
+        action="open_change",
+        actor=actor,
+        from_status=None,
+        to_status=RevisionStatus.DRAFT,
+        detail={"changed_on": change.changed_on.isoformat(), "reason": reason},
+    )
+    return filing
+
+
+def _end(
+    session: Session,
+    filing: Filing,
+    *,
+    action: str,
+    actor: User | None,
+    reason: str,
+    closed_on: date | None = None,
+) -> Filing:
+    new_status = next_status(filing.status, action)
+    change = open_change(session, filing)
+    if change is not None:
+        change.status = RevisionStatus.DISCARDED
+        session.add(change)
+        filing.open_revision_id = None
+    old_status = filing.status
+    filing.status = new_status
+    filing.end_reason = reason
+    filing.ended_at = clock.now()
+    filing.closed_on = closed_on
+    session.add(filing)
+    directory.refresh(session, filing)
+    receipts.announce_change(session)
+    detail: dict[str, Any] = {"reason": reason}
+    if closed_on is not None:
+        detail["closed_on"] = closed_on.isoformat()
+    record_event(
+        session,
+        filing,
+        shown_revision(session, filing),
+        action=action,
+        actor=actor,
+        from_status=old_status,
+        to_status=new_status,
+        detail=detail,
+    )
+    return filing
+
+
+def close(session: Session, filing: Filing, *, actor: User, closed_on: date, reason: str) -> Filing:
+    if closed_on > clock.today():
+        raise ValidationFailed.single("closed_on", "future_date", "停业日期不能晚于今天")
+    return _end(session, filing, action="close", actor=actor, reason=reason, closed_on=closed_on)
+
+
+def revoke(session: Session, filing: Filing, *, reviewer: User, reason: str) -> Filing:
+    return _end(session, filing, action="revoke", actor=reviewer, reason=reason)
+
+
+def cancel_licence(
+    session: Session, enterprise: Enterprise, *, actor: User, reason: str
+) -> list[Filing]:
+    """The operator's courier licence is cancelled: every filing in force lapses."""
+    if enterprise.licence_cancelled_at is not None:
+        raise InvalidTransition("该企业的许可已注销")
+    enterprise.licence_cancelled_at = clock.now()
+    enterprise.licence_cancellation_reason = reason
+    session.add(enterprise)
+    audit.append(
+        session,
+        actor_id=actor.id,
+        action="enterprise.licence_cancelled",
+        entity="enterprise",
+        entity_id=enterprise.id,
+        data={"reason": reason, "uscc": enterprise.uscc},
+    )
+    filed = session.exec(
+        select(Filing)
+        .where(Filing.enterprise_id == enterprise.id, Filing.status == FilingStatus.FILED)
+        .order_by(Filing.id)
+        .with_for_update()
+    ).all()
+    return [_end(session, filing, action="lapse", actor=actor, reason=reason) for filing in filed]

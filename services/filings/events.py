@@ -1,0 +1,60 @@
+"""A filing's history: one event and one audit entry per state change, in the same transaction,
+and the version bump that makes stale ETags fail."""
+
+from typing import Any
+
+from sqlmodel import Session
+
+from core import clock
+from models.filing import Filing, FilingEvent, FilingRevision
+from models.user import User
+from services.oversight import audit
+
+
+def touch(session: Session, filing: Filing) -> None:
+    filing.version += 1
+    filing.updated_at = clock.now()
+    session.add(filing)
+    session.flush()
+
+
+def record_event(
+    session: Session,
+    filing: Filing,
+    rev: FilingRevision,
+    *,
+    action: str,
+    actor: User | None,
+    from_status: str | None,
+    to_status: str | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """History event and audit entry for one state change, in the same transaction."""
+    detail = detail or {}
+    session.add(
+        FilingEvent(
+            filing_id=filing.id,  # type: ignore[arg-type]
+            revision=rev.number,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            actor_id=actor.id if actor else None,
+            at=clock.now(),
+            detail=detail,
+        )
+    )
+    audit.append(
+        session,
+        actor_id=actor.id if actor else None,
+        action=f"filing.{action}",
+        entity="filing",
+        entity_id=filing.id,
+        data={
+            "revision": rev.number,
+            "from": from_status,
+            "to": to_status,
+            "filing_no": filing.filing_no,
+            **detail,
+        },
+    )
+    touch(session, filing)

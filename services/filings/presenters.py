@@ -1,0 +1,85 @@
+"""Filings as their owners and reviewers see them (SPEC §4.1 response shapes)."""
+
+from sqlmodel import Session
+
+from domain.vocabulary import RevisionStatus
+from models.filing import Filing, FilingRevision
+from schemas.filings import ChangePublic, DocumentPublic, FilingPublic, FilingSummary
+from services.filings import queries
+from services.inspections import risk
+
+
+def _documents(session: Session, rev: FilingRevision) -> list[DocumentPublic]:
+    return [
+        DocumentPublic.model_validate(document, from_attributes=True)
+        for document in queries.documents_of(session, rev.id)  # type: ignore[arg-type]
+    ]
+
+
+def present(session: Session, filing: Filing) -> FilingPublic:
+    shown = queries.shown_revision(session, filing)
+    change = queries.open_change(session, filing)
+    return FilingPublic(
+        id=filing.id,  # type: ignore[arg-type]
+        enterprise_id=filing.enterprise_id,
+        status=filing.status,
+        filing_no=filing.filing_no,
+        receipt_no=shown.receipt_no,
+        revision=shown.number,
+        late=shown.late,
+        submitted_at=shown.submitted_at,
+        review_due_on=shown.review_due_on,
+        return_due_on=shown.return_due_on,
+        outlet=shown.outlet,
+        person_in_charge=shown.person_in_charge,
+        partner=shown.partner,
+        documents=_documents(session, shown),
+        corrections=shown.corrections if shown.status == RevisionStatus.RETURNED else [],
+        risk_level=risk.effective_level(session, filing),
+        change=(
+            ChangePublic(
+                revision=change.number,
+                status=change.status,
+                changed_on=change.changed_on,
+                late=change.late,
+                submitted_at=change.submitted_at,
+                review_due_on=change.review_due_on,
+                outlet=change.outlet,
+                person_in_charge=change.person_in_charge,
+                partner=change.partner,
+                documents=_documents(session, change),
+                corrections=change.corrections if change.status == RevisionStatus.RETURNED else [],
+            )
+            if change is not None
+            else None
+        ),
+        closed_on=filing.closed_on,
+        end_reason=filing.end_reason,
+        version=filing.version,
+        created_at=filing.created_at,
+        updated_at=filing.updated_at,
+    )
+
+
+def summaries(
+    session: Session, rows: list[tuple[Filing, FilingRevision, FilingRevision | None]]
+) -> list[FilingSummary]:
+    brands = queries.brands_of(session, [shown.id for _, shown, _ in rows])  # type: ignore[misc]
+    return [
+        FilingSummary(
+            id=filing.id,  # type: ignore[arg-type]
+            status=filing.status,
+            filing_no=filing.filing_no,
+            revision=shown.number,
+            outlet_name=shown.outlet_name,
+            address=shown.address,
+            county_code=filing.county_code,
+            township_code=filing.township_code,
+            brands=sorted(brands.get(shown.id, [])),  # type: ignore[arg-type]
+            late=shown.late,
+            review_due_on=(change or shown).review_due_on,
+            change_status=change.status if change else None,
+            version=filing.version,
+        )
+        for filing, shown, change in rows
+    ]

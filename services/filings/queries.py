@@ -1,0 +1,184 @@
+"""Reading filings: the revision shown, the open change, documents, history and the scoped list."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_
+from sqlmodel import Session, col, select
+
+from core import clock
+from domain.errors import (
+    InvalidTransition,
+    NotFound,
+)
+from domain.vocabulary import STAFF_ROLES, RevisionStatus, Role
+from models.filing import (
+    Document,
+    Filing,
+    FilingEvent,
+    FilingRevision,
+    RevisionBrand,
+)
+from models.user import User
+from services.reference import regions
+
+
+def revision(session: Session, revision_id: int | None) -> FilingRevision | None:
+    return session.get(FilingRevision, revision_id) if revision_id is not None else None
+
+
+def documents_of(session: Session, revision_id: int) -> list[Document]:
+    return list(
+        session.exec(
+            select(Document).where(Document.revision_id == revision_id).order_by(Document.id)
+        ).all()
+    )
+
+
+def shown_revision(session: Session, filing: Filing) -> FilingRevision:
+    """The revision in force, or the draft before the first acceptance."""
+    shown = revision(session, filing.current_revision_id or filing.open_revision_id)
+    assert shown is not None
+    return shown
+
+
+def open_change(session: Session, filing: Filing) -> FilingRevision | None:
+    """The open change of a filed outlet (None before the first acceptance)."""
+    if filing.current_revision_id is None:
+        return None
+    return revision(session, filing.open_revision_id)
+
+
+def working_revision(session: Session, filing: Filing) -> FilingRevision:
+    """What PATCH, documents, submit and review act on: the first filing or the open change."""
+    working = revision(session, filing.open_revision_id)
+    if working is None:
+        raise InvalidTransition("没有待办的备案或变更：如需变更请先发起变更")
+    return working
+
+
+def content_of(rev: FilingRevision) -> dict[str, Any]:
+    return {"outlet": rev.outlet, "person_in_charge": rev.person_in_charge, "partner": rev.partner}
+
+
+def history(session: Session, filing: Filing) -> list[tuple[FilingEvent, str | None]]:
+    rows = session.exec(
+        select(FilingEvent, User.display_name)
+        .join(User, col(User.id) == FilingEvent.actor_id, isouter=True)
+        .where(FilingEvent.filing_id == filing.id)
+        .order_by(FilingEvent.id)
+    ).all()
+    return [(event, name) for event, name in rows]
+
+
+def find_document(session: Session, filing: Filing, document_id: int) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound("文件不存在")
+    rev = session.get(FilingRevision, document.revision_id)
+    if rev is None or rev.filing_id != filing.id:
+        raise NotFound("文件不存在")
+    return document
+
+
+@dataclass
+class ListFilters:
+    status: str | None = None
+    county: str | None = None
+    township: str | None = None
+    brand: str | None = None
+    q: str | None = None
+    late: bool | None = None
+    overdue: bool | None = None
+    queue: bool = False
+
+
+def scoped_query(user: User):  # type: ignore[no-untyped-def]
+    """Filings the user may see, joined with the revision shown for each."""
+    shown_id = func.coalesce(Filing.current_revision_id, Filing.open_revision_id)
+    query = select(Filing, FilingRevision).join(FilingRevision, col(FilingRevision.id) == shown_id)
+    if user.role == Role.OPERATOR:
+        return query.where(Filing.enterprise_id == user.enterprise_id)
+    if user.role in STAFF_ROLES:
+        return query.where(
+            col(Filing.county_code).startswith(regions.region_prefix(user.jurisdiction))
+        )
+    return query.where(False)  # type: ignore[arg-type]
+
+
+def list_filings(
+    session: Session, user: User, filters: ListFilters, *, limit: int, offset: int
+) -> tuple[list[tuple[Filing, FilingRevision, FilingRevision | None]], int]:
+    query = scoped_query(user)
+    working = select(FilingRevision.id).where(
+        FilingRevision.id == Filing.open_revision_id,
+        FilingRevision.status == RevisionStatus.SUBMITTED,
+    )
+    if filters.status:
+        query = query.where(Filing.status == filters.status)
+    if filters.county:
+        query = query.where(Filing.county_code == filters.county)
+    if filters.township:
+        query = query.where(Filing.township_code == filters.township)
+    if filters.brand:
+        query = query.where(
+            exists().where(
+                RevisionBrand.revision_id == FilingRevision.id,
+                RevisionBrand.brand_code == filters.brand,
+            )
+        )
+    if filters.q:
+        pattern = f"%{filters.q.strip()}%"
+        query = query.where(
+            or_(
+                col(FilingRevision.outlet_name).ilike(pattern),
+                col(FilingRevision.address).ilike(pattern),
+                col(Filing.filing_no).ilike(pattern),
+            )
+        )
+    if filters.late is not None:
+        query = query.where(FilingRevision.late == filters.late)
+    today = clock.today()
+    if filters.overdue:
+        query = query.where(
+            exists(working.where(col(FilingRevision.review_due_on) < today).correlate(Filing))
+        )
+    if filters.queue:
+        query = query.where(exists(working.correlate(Filing)))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    if filters.queue:
+        pending = FilingRevision.__table__.alias("pending")  # type: ignore[attr-defined]
+        query = query.join(pending, and_(pending.c.id == Filing.open_revision_id)).order_by(
+            pending.c.review_due_on, pending.c.submitted_at, Filing.id
+        )
+    else:
+        query = query.order_by(col(Filing.updated_at).desc(), col(Filing.id).desc())
+    rows = session.exec(query.limit(limit).offset(offset)).all()
+    # The open changes of the whole page in one query, not one per row.
+    change_ids = [
+        f.open_revision_id for f, _ in rows if f.current_revision_id and f.open_revision_id
+    ]
+    changes = {
+        rev.id: rev
+        for rev in session.exec(
+            select(FilingRevision).where(col(FilingRevision.id).in_(change_ids))
+        )
+    }
+    return [
+        (
+            filing,
+            shown,
+            changes.get(filing.open_revision_id) if filing.current_revision_id else None,
+        )  # type: ignore[arg-type]
+        for filing, shown in rows
+    ], total
+
+
+def brands_of(session: Session, revision_ids: list[int]) -> dict[int, list[str]]:
+    rows = session.exec(
+        select(RevisionBrand).where(col(RevisionBrand.revision_id).in_(revision_ids))
+    ).all()
+    found: dict[int, list[str]] = {}
+    for row in rows:
+        found.setdefault(row.revision_id, []).append(row.brand_code)
+    return found

@@ -1,0 +1,101 @@
+"""The rules a filing's content must meet beyond its shape, and the deadlines it runs against."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from domain.errors import FieldError, ValidationFailed
+from domain.vocabulary import OutletType, RegionLevel
+from domain.working_days import add_working_days
+from models.brand import Brand
+from models.region import Region
+
+FILING_DAYS = 20  # an outlet is filed within 20 days of opening
+CHANGE_DAYS = 10  # a change is filed within 10 days
+REVIEW_WORKING_DAYS = 5  # a complete submission is filed within 5 working days
+RETURN_WORKING_DAYS = 2  # an incomplete one is returned within 2 working days
+
+ALWAYS_REQUIRED = ("business_licence", "id_document", "premises_photo")
+
+
+def content_errors(session: Session, content: dict[str, Any], *, today: date) -> list[FieldError]:
+    """Every rule the (shape-valid) content breaks, all at once."""
+    outlet = content["outlet"]
+    errors: list[FieldError] = []
+    county = session.get(Region, outlet["county_code"])
+    township = session.get(Region, outlet["township_code"])
+    if county is None or county.level != RegionLevel.COUNTY:
+        errors.append(FieldError("outlet.county_code", "unknown_region", "区县代码不存在"))
+    if township is None or township.level not in (RegionLevel.TOWNSHIP, RegionLevel.SUBDISTRICT):
+        errors.append(
+            FieldError("outlet.township_code", "unknown_region", "乡镇（街道）代码不存在")
+        )
+    elif county is not None and township.parent_code != county.code:
+        errors.append(
+            FieldError("outlet.township_code", "region_mismatch", "乡镇（街道）不属于所选区县")
+        )
+    codes = list(dict.fromkeys(outlet["brands"]))
+    known = set(
+        session.exec(select(Brand.code).where(col(Brand.code).in_(codes), Brand.active)).all()
+    )
+    for code in codes:
+        if code not in known:
+            errors.append(
+                FieldError("outlet.brands", "unknown_brand", f"品牌 {code} 不在品牌目录中")
+            )
+    opened_on = date.fromisoformat(str(outlet["opened_on"]))
+    if opened_on > today:
+        errors.append(FieldError("outlet.opened_on", "future_date", "开办日期不能晚于今天"))
+    if outlet["type"] == OutletType.COOPERATIVE and not content.get("partner"):
+        errors.append(FieldError("partner", "partner_required", "合作开办的网点须填写合作方信息"))
+    return errors
+
+
+def check_content(session: Session, content: dict[str, Any], *, today: date) -> None:
+    errors = content_errors(session, content, today=today)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def required_documents(*, outlet_type: str, is_branch: bool) -> list[str]:
+    kinds = list(ALWAYS_REQUIRED)
+    if is_branch:
+        kinds.append("authorisation_letter")
+    if outlet_type == OutletType.COOPERATIVE:
+        kinds.append("cooperation_agreement")
+    return kinds
+
+
+def missing_documents(present: set[str], *, outlet_type: str, is_branch: bool) -> list[str]:
+    return [
+        k
+        for k in required_documents(outlet_type=outlet_type, is_branch=is_branch)
+        if k not in present
+    ]
+
+
+def is_late(*, submitted_on: date, started_on: date, allowed_days: int) -> bool:
+    return submitted_on > started_on + timedelta(days=allowed_days)
+
+
+def deadlines(submitted_on: date) -> tuple[date, date]:
+    """(review due, return due) for a submission made on `submitted_on`."""
+    return (
+        add_working_days(submitted_on, REVIEW_WORKING_DAYS),
+        add_working_days(submitted_on, RETURN_WORKING_DAYS),
+    )
+
+
+def merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """Content with each patched section's fields replaced; `partner: null` removes the partner."""
+    merged = {
+        key: (dict(value) if isinstance(value, dict) else value) for key, value in current.items()
+    }
+    for section, fields in patch.items():
+        if fields is None:
+            if section == "partner":
+                merged["partner"] = None
+            continue
+        merged[section] = {**(merged.get(section) or {}), **fields}
+    return merged

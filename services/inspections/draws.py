@@ -1,0 +1,94 @@
+"""The draw of an announced plan (SPEC §6): runs the pure `domain.draw` on the frozen frame and
+stores objects, teams and inspections. Runs once: the plan row is locked, so concurrent draws
+queue and the losers find it drawn (409)."""
+
+from sqlmodel import Session
+
+from core import clock
+from domain import draw
+from domain.errors import (
+    Conflict,
+    ValidationFailed,
+)
+from domain.vocabulary import SamplingMode
+from models.inspection import (
+    Inspection,
+    InspectionMember,
+    InspectionPlan,
+)
+from models.user import User
+from services.inspections.plans import plan_transition
+from services.oversight import audit
+
+
+class NotEnoughInspectors(Conflict):
+    code = "not_enough_inspectors"
+    message = "可回避后的检查人员不足，无法为每个检查对象组成检查组"
+
+
+def run_draw(
+    session: Session, plan: InspectionPlan, *, admin: User, sources: list[list[int]]
+) -> InspectionPlan:
+    """Draws objects and teams once; `not_enough_inspectors` leaves everything unsaved."""
+    new_status = plan_transition(plan, "draw")
+    if not sources or any(not values for values in sources):
+        raise ValidationFailed.single(
+            "sources", "validation_error", "须为每个随机源录入至少一个数值"
+        )
+    try:
+        key = draw.key_string(sources)
+        strata = [
+            draw.Stratum(s["label"], s["rate"], [c["filing_no"] for c in s["candidates"]])
+            for s in plan.strata
+        ]
+        count = plan.sampling["count"] if plan.sampling["mode"] == SamplingMode.COUNT else None
+        draw.draw_objects(key, strata, count=count)
+        by_no = {c["filing_no"]: (c, s["label"]) for s in plan.strata for c in s["candidates"]}
+        objects = [(no, by_no[no][0]["uscc"]) for stratum in strata for no in stratum.selected]
+        pool = [draw.PoolMember(p["certificate_no"], frozenset(p["conflicts"])) for p in plan.pool]
+        assignments = draw.draw_teams(key, objects, pool, plan.team_size)
+    except draw.DrawError as error:
+        if error.code == "not_enough_inspectors":
+            raise NotEnoughInspectors(error.message) from None
+        raise ValidationFailed.single("sources", error.code, error.message) from None
+    inspector_ids = {p["certificate_no"]: p["inspector_id"] for p in plan.pool}
+    for assignment in assignments:
+        candidate, label = by_no[assignment.filing_no]
+        inspection = Inspection(
+            plan_id=plan.id,  # type: ignore[arg-type]
+            m=assignment.m,
+            filing_id=candidate["filing_id"],
+            filing_no=assignment.filing_no,
+            stratum=label,
+            eligible=assignment.eligible,
+            team=assignment.team,
+        )
+        session.add(inspection)
+        session.flush()
+        for certificate_no in assignment.team:
+            session.add(
+                InspectionMember(
+                    inspection_id=inspection.id, inspector_id=inspector_ids[certificate_no]
+                )
+            )  # type: ignore[arg-type]
+    # A new value, not an in-place change: JSON columns only notice reassignment.
+    plan.strata = [
+        {**stored, "selected": computed.selected}
+        for stored, computed in zip(plan.strata, strata, strict=True)
+    ]
+    plan.sources = [sorted(values) for values in sources]
+    plan.key_string = key
+    plan.status = new_status
+    plan.drawn_at = clock.now()
+    plan.version += 1
+    session.add(plan)
+    session.flush()
+    audit.append(
+        session,
+        actor_id=admin.id,
+        action="plan.draw",
+        entity="inspection_plan",
+        entity_id=plan.id,
+        data={"key_string": key, "objects": len(assignments)},
+    )
+    return plan

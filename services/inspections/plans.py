@@ -1,0 +1,216 @@
+"""Inspection plans (SPEC §6): create and announce (freeze candidates and pool with a digest)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core import clock
+from domain import draw
+from domain.errors import (
+    FieldError,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
+from domain.vocabulary import FilingStatus, PlanAction, PlanStatus, RiskLevel, SamplingMode
+from models.enterprise import Enterprise
+from models.filing import Filing
+from models.inspection import (
+    Inspection,
+    InspectionPlan,
+    Inspector,
+)
+from models.user import User
+from services.inspections import risk
+from services.inspections.directories import list_items
+from services.inspections.publication import published_frame
+from services.oversight import audit
+from services.reference import regions
+
+PLAN_TRANSITIONS = {
+    (PlanStatus.DRAFT, PlanAction.ANNOUNCE): PlanStatus.ANNOUNCED,
+    (PlanStatus.ANNOUNCED, PlanAction.DRAW): PlanStatus.DRAWN,
+}
+
+
+def plan_transition(plan: InspectionPlan, action: str) -> str:
+    try:
+        return PLAN_TRANSITIONS[(plan.status, action)]
+    except KeyError:
+        names = {"announce": "公告", "draw": "抽取"}
+        raise InvalidTransition(f"该计划当前状态（{plan.status}）下不能{names[action]}") from None
+
+
+def _sampling(raw: dict[str, Any]) -> dict[str, Any]:
+    mode = raw.get("mode")
+    if mode == "count":
+        count = raw.get("count")
+        if (
+            not isinstance(count, int)
+            or isinstance(count, bool)
+            or not 1 <= count <= draw.MAX_PICKS
+        ):
+            raise ValidationFailed.single(
+                "sampling.count", "validation_error", "抽取数量应为 1–65536 的整数"
+            )
+        return {"mode": "count", "count": count}
+    if mode == "rate":
+        rates = raw.get("rates") or {}
+        clean = {}
+        for label in RiskLevel:
+            try:
+                value = Decimal(str(rates[label]))
+            except (KeyError, InvalidOperation):
+                raise ValidationFailed.single(
+                    f"sampling.rates.{label}",
+                    "validation_error",
+                    "须为每个风险等级给出 0–1 之间的抽取比例",
+                ) from None
+            if not Decimal(0) <= value <= Decimal(1):
+                raise ValidationFailed.single(
+                    f"sampling.rates.{label}", "validation_error", "抽取比例须在 0–1 之间"
+                )
+            clean[label] = str(rates[label])
+        return {"mode": "rate", "rates": clean}
+    raise ValidationFailed.single("sampling.mode", "validation_error", "抽取方式应为 rate 或 count")
+
+
+def create_plan(session: Session, *, admin: User, data: dict[str, Any]) -> InspectionPlan:
+    errors: list[FieldError] = []
+    if (
+        not regions.covers(admin.jurisdiction, data["region_code"])
+        or regions.get_region(session, data["region_code"]) is None
+    ):
+        errors.append(FieldError("region_code", "unknown_region", "检查范围不存在或不在本辖区内"))
+    known = {item.code for item in list_items(session) if item.active}
+    unknown = [code for code in data["item_codes"] if code not in known]
+    if unknown or not data["item_codes"]:
+        errors.append(
+            FieldError(
+                "item_codes",
+                "validation_error",
+                f"检查事项不存在：{'、'.join(unknown) or '未选择'}",
+            )
+        )
+    if data["period_end"] < data["period_start"]:
+        errors.append(FieldError("period_end", "validation_error", "计划结束日期早于开始日期"))
+    if errors:
+        raise ValidationFailed(errors)
+    plan = InspectionPlan(
+        name=data["name"],
+        region_code=data["region_code"],
+        item_codes=sorted(set(data["item_codes"])),
+        sampling=_sampling(data["sampling"]),
+        team_size=data["team_size"],
+        exclude_recent_days=data["exclude_recent_days"],
+        period_start=data["period_start"],
+        period_end=data["period_end"],
+        randomness_sources=data["randomness_sources"],
+        created_by_id=admin.id,
+    )
+    session.add(plan)
+    session.flush()
+    audit.append(
+        session,
+        actor_id=admin.id,
+        action="plan.create",
+        entity="inspection_plan",
+        entity_id=plan.id,
+        data={"name": plan.name, "sampling": plan.sampling},
+    )
+    return plan
+
+
+def get_plan_within(
+    session: Session, plan_id: int, *, within: str, for_update: bool = False
+) -> InspectionPlan:
+    plan = session.get(
+        InspectionPlan, plan_id, with_for_update=for_update, populate_existing=for_update
+    )
+    if plan is None or not regions.covers(within, plan.region_code):
+        raise NotFound("检查计划不存在")
+    return plan
+
+
+def list_plans(
+    session: Session, *, within: str | None = None, published_only: bool = False
+) -> list[InspectionPlan]:
+    query = select(InspectionPlan).order_by(col(InspectionPlan.id).desc())
+    if within:
+        query = query.where(
+            col(InspectionPlan.region_code).startswith(regions.region_prefix(within))
+        )
+    if published_only:
+        query = query.where(InspectionPlan.status != PlanStatus.DRAFT)
+    return list(session.exec(query).all())
+
+
+def _recently_drawn(session: Session, plan: InspectionPlan, today: date) -> set[int]:
+    """Filings drawn for a shared item within the exclusion window."""
+    since = datetime.combine(today - timedelta(days=plan.exclude_recent_days), time.min, UTC)
+    rows = session.exec(
+        select(Inspection.filing_id, InspectionPlan.item_codes)
+        .join(InspectionPlan, col(InspectionPlan.id) == Inspection.plan_id)
+        .where(
+            InspectionPlan.status == PlanStatus.DRAWN,
+            InspectionPlan.id != plan.id,
+            col(InspectionPlan.drawn_at) >= since,
+        )
+    ).all()
+    shared = set(plan.item_codes)  # item lists are JSON: compared here, per recent draw only
+    return {filing_id for filing_id, items in rows if shared & set(items)}
+
+
+def announce(session: Session, plan: InspectionPlan, *, admin: User) -> InspectionPlan:
+    """Freezes the candidates (with their risk level now) and the inspector pool; digests both."""
+    plan.status = plan_transition(plan, "announce")
+    today = clock.today()
+    prefix = regions.region_prefix(plan.region_code)
+    filed = session.exec(
+        select(Filing, Enterprise.uscc)
+        .join(Enterprise, col(Enterprise.id) == Filing.enterprise_id)
+        .where(Filing.status == FilingStatus.FILED, col(Filing.county_code).startswith(prefix))
+        .order_by(Filing.filing_no)
+    ).all()
+    excluded = _recently_drawn(session, plan, today)
+    eligible = [(filing, uscc) for filing, uscc in filed if filing.id not in excluded]
+    levels = risk.effective_levels(session, [filing for filing, _ in eligible])
+    entries = [
+        {"filing_no": f.filing_no, "filing_id": f.id, "uscc": uscc, "risk": levels[f.id]}  # type: ignore[index]
+        for f, uscc in eligible
+    ]
+    if plan.sampling["mode"] == SamplingMode.COUNT:
+        plan.strata = [{"label": "all", "rate": None, "candidates": entries}]
+    else:
+        plan.strata = [
+            {
+                "label": label,
+                "rate": plan.sampling["rates"][label],
+                "candidates": [entry for entry in entries if entry["risk"] == label],
+            }
+            for label in draw.RISK_LABELS
+        ]
+    inspectors = session.exec(
+        select(Inspector).where(Inspector.active).order_by(Inspector.certificate_no)
+    ).all()
+    plan.pool = [
+        {"certificate_no": i.certificate_no, "inspector_id": i.id, "conflicts": list(i.conflicts)}
+        for i in inspectors
+        if regions.covers(i.jurisdiction, plan.region_code)
+    ]
+    plan.announced_at = clock.now()
+    plan.digest = draw.digest(draw.announcement_of(published_frame(plan)))
+    plan.version += 1
+    session.add(plan)
+    session.flush()
+    audit.append(
+        session,
+        actor_id=admin.id,
+        action="plan.announce",
+        entity="inspection_plan",
+        entity_id=plan.id,
+        data={"digest": plan.digest, "candidates": len(entries), "pool": len(plan.pool)},
+    )
+    return plan

@@ -1,0 +1,72 @@
+"""What a plan publishes (SPEC §4.1, §6): frame, key string, strata, pool, teams and results."""
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models.inspection import (
+    Inspection,
+    InspectionPlan,
+)
+
+
+def published_frame(plan: InspectionPlan) -> dict[str, Any]:
+    return {
+        "id": plan.id,
+        "name": plan.name,
+        "region_code": plan.region_code,
+        "item_codes": plan.item_codes,
+        "sampling": plan.sampling,
+        "team_size": plan.team_size,
+        "exclude_recent_days": plan.exclude_recent_days,
+        "period_start": plan.period_start.isoformat(),
+        "period_end": plan.period_end.isoformat(),
+        "randomness_sources": plan.randomness_sources,
+        "strata": [
+            {
+                "label": s["label"],
+                "rate": s["rate"],
+                "candidates": [c["filing_no"] for c in s["candidates"]],
+                "selected": s.get("selected", []),
+            }
+            for s in plan.strata
+        ],
+        "pool": [p["certificate_no"] for p in plan.pool],
+    }
+
+
+def publication(session: Session, plan: InspectionPlan) -> dict[str, Any]:
+    """Everything SPEC §6 step 5 publishes: enough for anyone to re-run the draw."""
+    frame = published_frame(plan)
+    inspections = session.exec(
+        select(Inspection).where(Inspection.plan_id == plan.id).order_by(Inspection.m)
+    ).all()
+    return {
+        **frame,
+        "status": plan.status,
+        "digest": plan.digest,
+        "announced_at": plan.announced_at,
+        "drawn_at": plan.drawn_at,
+        "sources": plan.sources,
+        "key_string": plan.key_string,
+        "assignments": [
+            {
+                "m": i.m,
+                "filing_no": i.filing_no,
+                "eligible": i.eligible,
+                "team": i.team,
+                "inspection_id": i.id,
+            }
+            for i in inspections
+        ],
+        "results": [
+            {
+                "filing_no": i.filing_no,
+                "inspected_on": i.inspected_on,
+                "outcome": i.outcome,
+                "findings": i.findings,
+            }
+            for i in inspections
+            if i.outcome is not None
+        ],
+    }

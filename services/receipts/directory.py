@@ -1,0 +1,198 @@
+"""The public directory of outlets in force: maintained on every status change, searched fast.
+
+Text search uses an index built for substring search: SQLite's FTS5 trigram tokenizer and
+PostgreSQL's pg_trgm (both created by the migration). A trigram index answers queries of three
+or more characters; shorter ones (a two-character place name) fall back to a scan with LIKE.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, func, or_, text
+from sqlmodel import Session, col, select
+
+from core.db import is_postgresql
+from domain.identifiers import mask_mobile, mask_name
+from domain.vocabulary import FilingStatus
+from models.enterprise import Enterprise
+from models.filing import Filing, FilingRevision, RevisionBrand
+from models.receipt import PublicOutlet
+
+TRIGRAM = 3
+COUNT_CAP = 1000  # beyond this a search reports "more than 1000" instead of counting them all
+
+
+def refresh(session: Session, filing: Filing) -> None:
+    """Makes the filing's directory row match its state: present (masked) while filed, else gone."""
+    row = session.get(PublicOutlet, filing.id)
+    if filing.status != FilingStatus.FILED or filing.current_revision_id is None:
+        if row is not None:
+            session.delete(row)
+            session.flush()
+        return
+    rev = session.get(FilingRevision, filing.current_revision_id)
+    enterprise = session.get(Enterprise, filing.enterprise_id)
+    assert rev is not None and enterprise is not None
+    values: dict[str, Any] = {
+        "revision_id": rev.id,
+        "filing_no": filing.filing_no,
+        "receipt_no": rev.receipt_no,
+        "name": rev.outlet_name,
+        "address": rev.address,
+        "outlet_type": rev.outlet["type"],
+        "scope": ",".join(rev.outlet["scope"]),
+        "brands": ",".join(rev.outlet["brands"]),
+        "county_code": rev.county_code,
+        "township_code": rev.township_code,
+        "operator_name": enterprise.name,
+        "operator_uscc": enterprise.uscc,
+        "person_name_masked": mask_name(rev.person_in_charge["name"]),
+        "mobile_masked": mask_mobile(rev.person_in_charge["mobile"]),
+        "opened_on": rev.opened_on,
+        "issued_on": (rev.decided_at.date() if rev.decided_at else rev.opened_on),
+    }
+    if row is None:
+        session.add(PublicOutlet(filing_id=filing.id, **values))  # type: ignore[arg-type]
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        session.add(row)
+    session.flush()
+
+
+@dataclass
+class DirectoryFilters:
+    county: str | None = None
+    township: str | None = None
+    brand: str | None = None
+    q: str | None = None
+
+
+def _fts_phrase(q: str) -> str:
+    return '"' + q.replace('"', '""') + '"'
+
+
+def _text_condition(session: Session, q: str):  # type: ignore[no-untyped-def]
+    pattern = f"%{q}%"
+    if len(q) >= TRIGRAM and is_postgresql(session):
+        # ILIKE, answered by the GIN trigram indexes on name and address.
+        return or_(col(PublicOutlet.name).ilike(pattern), col(PublicOutlet.address).ilike(pattern))
+    if len(q) >= TRIGRAM:
+        matches = text(
+            "SELECT rowid FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase"
+        ).bindparams(phrase=_fts_phrase(q))
+        return col(PublicOutlet.filing_id).in_(matches)
+    return or_(col(PublicOutlet.name).like(pattern), col(PublicOutlet.address).like(pattern))
+
+
+def _search_text_only_sqlite(
+    session: Session, q: str, *, limit: int, offset: int
+) -> tuple[list[PublicOutlet], int]:
+    """Text alone on SQLite: FTS5 gives both the count and the page in rowid order, so a common
+    word matching thousands of outlets does not join every match back to the table."""
+    phrase = _fts_phrase(q)
+    total = session.execute(
+        text("SELECT count(*) FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase"),
+        {"phrase": phrase},
+    ).scalar_one()
+    ids = (
+        session.execute(
+            text(
+                "SELECT rowid FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase "
+                "ORDER BY rowid LIMIT :limit OFFSET :offset"
+            ),
+            {"phrase": phrase, "limit": limit, "offset": offset},
+        )
+        .scalars()
+        .all()
+    )
+    rows = session.exec(
+        select(PublicOutlet)
+        .where(col(PublicOutlet.filing_id).in_(ids))
+        .order_by(PublicOutlet.filing_id)
+    ).all()
+    return list(rows), total
+
+
+def search(
+    session: Session, filters: DirectoryFilters, *, limit: int, offset: int
+) -> tuple[list[PublicOutlet], int, bool]:
+    """Outlets in force matching the filters, in filing order (oldest first), the total and
+    whether it is exact. A text search counts at most COUNT_CAP matches: counting every one
+    of 16,000 outlets that contain a common word would cost more than the page itself."""
+    q = (filters.q or "").strip()
+    only_text = not (filters.county or filters.township or filters.brand)
+    if q and only_text and len(q) >= TRIGRAM and not is_postgresql(session):
+        rows, total = _search_text_only_sqlite(session, q, limit=limit, offset=offset)
+        return rows, total, True
+    query = select(PublicOutlet)
+    if filters.county:
+        query = query.where(PublicOutlet.county_code == filters.county)
+    if filters.township:
+        query = query.where(PublicOutlet.township_code == filters.township)
+    if filters.brand:
+        query = query.where(
+            exists().where(
+                RevisionBrand.revision_id == PublicOutlet.revision_id,
+                RevisionBrand.brand_code == filters.brand,
+            )
+        )
+    exact = True
+    if q:
+        query = query.where(_text_condition(session, q))
+        counted = query.with_only_columns(PublicOutlet.filing_id).limit(COUNT_CAP + 1)
+        total = session.exec(select(func.count()).select_from(counted.subquery())).one()
+        if total > COUNT_CAP:
+            total, exact = COUNT_CAP, False
+    else:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(PublicOutlet.filing_id).limit(limit).offset(offset)).all()
+    return list(rows), total, exact
+
+
+def as_public(row: PublicOutlet) -> dict[str, Any]:
+    return {
+        "filing_no": row.filing_no,
+        "receipt_no": row.receipt_no,
+        "name": row.name,
+        "type": row.outlet_type,
+        "scope": row.scope.split(","),
+        "brands": row.brands.split(","),
+        "county_code": row.county_code,
+        "township_code": row.township_code,
+        "address": row.address,
+        "operator": {"name": row.operator_name, "uscc": row.operator_uscc},
+        "person_in_charge": {"name": row.person_name_masked, "mobile": row.mobile_masked},
+        "opened_on": row.opened_on.isoformat(),
+        "issued_on": row.issued_on.isoformat(),
+    }
+
+
+CSV_COLUMNS = [
+    ("备案编号", "filing_no"),
+    ("回执编号", "receipt_no"),
+    ("网点名称", "name"),
+    ("区县代码", "county_code"),
+    ("乡镇（街道）代码", "township_code"),
+    ("地址", "address"),
+    ("服务品牌", "brands"),
+    ("开办者", "operator_name"),
+    ("统一社会信用代码", "operator_uscc"),
+    ("负责人", "person_name_masked"),
+    ("联系电话", "mobile_masked"),
+    ("开办日期", "opened_on"),
+    ("备案日期", "issued_on"),
+]
+
+
+def to_csv(rows: list[PublicOutlet]) -> str:
+    """UTF-8 with a BOM, so Excel opens the Chinese text correctly."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow([title for title, _ in CSV_COLUMNS])
+    for row in rows:
+        writer.writerow([getattr(row, field) for _, field in CSV_COLUMNS])
+    return buffer.getvalue()

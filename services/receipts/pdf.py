@@ -1,0 +1,136 @@
+"""The printable receipt: A4, Chinese, rendered only from the stored receipt (so every rendering
+of one receipt is byte-identical), with a QR code of its public verification URL.
+
+The text uses STSong-Light, one of the standard CJK fonts every PDF reader provides (Adobe's
+Asian font set), so nothing needs to be shipped or installed and the text stays extractable.
+"""
+
+import hashlib
+import io
+import json
+from typing import Any
+
+import qrcode
+from qrcode.image.pil import PilImage
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+from domain.vocabulary import BusinessScope, OutletType
+from models.receipt import Receipt
+from services.receipts.issuing import verify_url
+
+FONT = "STSong-Light"
+RENDERER_VERSION = "1"  # bump when the layout changes, so cached PDFs and ETags renew
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+STATEMENT = (
+    "本网点已向邮政管理部门备案。在本回执有效期间，本网点凭此回执可不办理营业执照，"
+    "从事快递末端网点收寄、投递服务。"
+)
+
+
+def etag(receipt: Receipt) -> str:
+    digest = hashlib.sha256(f"{RENDERER_VERSION}:{receipt.jws}".encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def qr_png(url: str) -> bytes:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=2)
+    code.add_data(url)
+    code.make(fit=True)
+    image = code.make_image(image_factory=PilImage)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    lines, line = [], ""
+    for char in text:
+        if pdfmetrics.stringWidth(line + char, FONT, size) > width:
+            lines.append(line)
+            line = char
+        else:
+            line += char
+    return [*lines, line] if line else lines
+
+
+def render(receipt: Receipt, *, person_in_charge: str) -> bytes:
+    payload: dict[str, Any] = json.loads(receipt.payload)
+    outlet = payload["outlet"]
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    pdf.setTitle(f"快递末端网点备案回执 {receipt.receipt_no}")
+    pdf.setAuthor(payload["authority"])
+    width, height = A4
+    left, right = 25 * mm, width - 25 * mm
+
+    pdf.setFont(FONT, 22)
+    pdf.drawCentredString(width / 2, height - 35 * mm, "快递末端网点备案回执")
+    pdf.setFont(FONT, 11)
+    pdf.drawCentredString(width / 2, height - 44 * mm, f"回执编号：{receipt.receipt_no}")
+    pdf.line(left, height - 49 * mm, right, height - 49 * mm)
+
+    rows = [
+        ("备案编号", payload["filing_no"]),
+        ("网点名称", outlet["name"]),
+        ("网点类型", OutletType(outlet["type"]).label),
+        ("业务范围", "、".join(BusinessScope(s).label for s in outlet["scope"])),
+        ("所在地", f"{outlet.get('county_name', '')}{outlet.get('township_name', '')}"),
+        ("详细地址", outlet["address"]),
+        ("服务品牌", "、".join(brand["name"] for brand in payload["brands"])),
+        ("开办者", payload["operator"]["name"]),
+        ("统一社会信用代码", payload["operator"]["uscc"]),
+        ("网点负责人", person_in_charge),
+        ("开办日期", payload["opened_on"]),
+        ("备案日期", payload["issued_on"]),
+        ("备案版本", f"第 {payload['revision']} 版"),
+    ]
+    y = height - 60 * mm
+    label_width = 38 * mm
+    for label, value in rows:
+        pdf.setFont(FONT, 11)
+        pdf.drawString(left, y, f"{label}：")
+        for index, line in enumerate(_wrap(str(value), right - left - label_width - 40 * mm, 11)):
+            pdf.drawString(left + label_width, y - index * 5.5 * mm, line)
+            if index:
+                y -= 5.5 * mm
+        y -= 8 * mm
+
+    y -= 4 * mm
+    pdf.setFont(FONT, 11)
+    for line in _wrap(STATEMENT, right - left, 11):
+        pdf.drawString(left, y, line)
+        y -= 6 * mm
+
+    url = verify_url(receipt.receipt_no)
+    qr_size = 38 * mm
+    pdf.drawImage(
+        ImageReader(io.BytesIO(qr_png(url))),
+        right - qr_size,
+        height - 60 * mm - qr_size,
+        qr_size,
+        qr_size,
+    )
+    pdf.setFont(FONT, 8)
+    pdf.drawRightString(right, height - 64 * mm - qr_size, "扫码核验回执状态")
+
+    pdf.setFont(FONT, 12)
+    pdf.drawRightString(right, 62 * mm, f"{payload['authority']}（备案机关）")
+    pdf.drawRightString(right, 54 * mm, payload["issued_on"])
+    pdf.setFont(FONT, 8)
+    footer = [
+        f"在线核验：{url}",
+        f"本回执附有电子签名（JWS，Ed25519，密钥标识 {receipt.kid}），"
+        "可用公开密钥集离线核验：/.well-known/jwks.json",
+        "回执状态以在线核验结果为准：有效、已变更、已停业、已撤销或已失效。",
+    ]
+    for index, line in enumerate(footer):
+        pdf.drawString(left, 30 * mm - index * 4.5 * mm, line)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

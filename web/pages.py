@@ -1,0 +1,56 @@
+"""Pages for people: `/verify/{receipt_no}` is what a receipt's QR code opens on a phone.
+
+HTML comes from Jinja2 templates with autoescaping on; no value reaches a page unescaped.
+"""
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from domain.vocabulary import OutletType, ReceiptStatus
+from services.receipts import signing
+from web.deps import PublicReaderDep
+
+WEB_DIR = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=WEB_DIR / "templates")
+static_files = StaticFiles(directory=WEB_DIR / "static")
+
+router = APIRouter(tags=["pages"])
+
+STATUS_NOTES = {
+    ReceiptStatus.VALID: "本回执有效，网点可凭此回执经营。",
+    ReceiptStatus.SUPERSEDED: "网点备案信息已变更，本回执已被新版回执取代。",
+    ReceiptStatus.CLOSED: "网点已停业，本回执不再有效。",
+    ReceiptStatus.REVOKED: "本回执已被邮政管理部门撤销。",
+    ReceiptStatus.LAPSED: "开办者的快递业务经营许可已注销，本回执已失效。",
+}
+
+
+@router.get("/verify/{receipt_no}", response_class=HTMLResponse)
+async def verify_page(request: Request, reader: PublicReaderDep, receipt_no: str) -> HTMLResponse:
+    """Public. The page a receipt's QR code opens: is this receipt in force?"""
+    found = await reader.receipt(receipt_no)
+    if found is None:
+        return templates.TemplateResponse(
+            request, "verify_not_found.html", {"receipt_no": receipt_no}, status_code=404
+        )
+    receipt = found.as_dict()
+    status = ReceiptStatus(receipt["status"])
+    context = {
+        "receipt": receipt,
+        "status_label": status.label,
+        "status_note": STATUS_NOTES[status],
+        "type_label": OutletType(receipt["outlet"]["type"]).label,
+    }
+    return templates.TemplateResponse(
+        request, "verify.html", context, headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.get("/.well-known/jwks.json")
+async def well_known_jwks() -> JSONResponse:
+    """Public. The receipt signing keys (JWKS)."""
+    return JSONResponse(signing.keyring().jwks(), headers={"Cache-Control": "public, max-age=300"})
