@@ -4,10 +4,8 @@ import hashlib
 import io
 import random
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -134,7 +132,7 @@ def seed(session: Session) -> list[DemoLogin]:
             Enterprise.name == dict((b, n) for b, n, _, _ in DEMO_ENTERPRISES)[CANCELLED_BRAND]
         )
     ).one()
-    with _at(clock.now() - timedelta(days=2)):
+    with clock.frozen_at(clock.now() - timedelta(days=2)):
         actions.cancel_licence(
             session, cancelled, actor=reviewer_city, reason="快递业务经营许可证被依法注销"
         )
@@ -280,15 +278,6 @@ def _store(content: bytes) -> tuple[str, int]:
     return sha256, len(content)
 
 
-@contextmanager
-def _at(moment: datetime) -> Iterator[None]:
-    clock.set_clock(lambda: moment)
-    try:
-        yield
-    finally:
-        clock.set_clock(None)
-
-
 def _person(rng: random.Random) -> dict[str, str]:
     body = (
         f"4511{rng.choice(['02', '21', '22', '23'])}19{rng.randint(60, 99)}{rng.randint(1, 12):02d}"
@@ -364,7 +353,7 @@ def seed_filings(session: Session, reviewer: User) -> int:
                 "id_number_or_uscc": partner_body + uscc.calc_check_digit(partner_body),
                 "mobile": f"139774{index:05d}",
             }
-        with _at(opened + timedelta(days=1)):
+        with clock.frozen_at(opened + timedelta(days=1)):
             filing = actions.create(session, operator=operator, raw=raw)
             kinds = ["business_licence", "id_document", "premises_photo"]
             if enterprise.is_branch:
@@ -385,12 +374,12 @@ def seed_filings(session: Session, reviewer: User) -> int:
         count += 1
         if state == "draft":
             continue
-        with _at(submitted_at):
+        with clock.frozen_at(submitted_at):
             actions.submit(session, filing, actor=operator)
         if state in ("submitted", "overdue"):
             continue
         decided_at = submitted_at + timedelta(days=rng.randint(1, 6))
-        with _at(decided_at):
+        with clock.frozen_at(decided_at):
             if state == "returned":
                 actions.return_for_correction(
                     session,
@@ -404,7 +393,7 @@ def seed_filings(session: Session, reviewer: User) -> int:
                 continue
             actions.accept(session, filing, reviewer=reviewer)
         later = min(decided_at + timedelta(days=rng.randint(10, 60)), now - timedelta(days=1))
-        with _at(later):
+        with clock.frozen_at(later):
             if state == "change":
                 actions.open_new_change(
                     session, filing, actor=operator, changed_on=later.date(), reason="负责人变更"

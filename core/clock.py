@@ -1,6 +1,7 @@
 """The one place the service reads the time, so tests can fix it."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,3 +24,14 @@ def set_clock(func: Callable[[], datetime] | None) -> None:
     """Replace the clock (tests); `None` restores the real one."""
     global _now
     _now = func or (lambda: datetime.now(UTC))
+
+
+@contextmanager
+def frozen_at(moment: datetime) -> Iterator[None]:
+    """The clock stands still at `moment` inside the block (seeding history, tests)."""
+    previous = _now
+    set_clock(lambda: moment)
+    try:
+        yield
+    finally:
+        set_clock(previous)

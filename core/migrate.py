@@ -8,9 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-import migrations
-
-MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
+# `migrations` is installed beside `core`: found by path, as core imports nothing above it.
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def include_object(

@@ -31,12 +31,8 @@ from tests.factories import (
 @contextmanager
 def on(day: str) -> Iterator[None]:
     """10:00 in China on `day`."""
-    moment = datetime.fromisoformat(f"{day}T02:00:00").replace(tzinfo=UTC)
-    clock.set_clock(lambda: moment)
-    try:
+    with clock.frozen_at(datetime.fromisoformat(f"{day}T02:00:00").replace(tzinfo=UTC)):
         yield
-    finally:
-        clock.set_clock(None)
 
 
 def _draft(session: Session, operator, **outlet):  # type: ignore[no-untyped-def]
