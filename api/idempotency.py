@@ -2,15 +2,16 @@
 
 import hashlib
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from domain.errors import field_error
 from models.user import User
+from schemas.common import ModelT, Written
 from services import idempotency
 
 MAX_KEY_LENGTH = 128
@@ -30,31 +31,37 @@ class Idempotent:
         self,
         session: Session,
         user: User,
-        action: Callable[[], Any],
+        response: Response,
+        action: Callable[[], Written[ModelT]],
         *,
         status_code: int = 200,
-        headers: Callable[[], dict[str, str]] | None = None,
-    ) -> JSONResponse:
-        """Runs `action` once per key: a retry with the same request gets the stored answer."""
+    ) -> ModelT | JSONResponse:
+        """Runs `action` once per key: a retry with the same request gets the stored answer,
+        headers (ETag, Location) included."""
         record = None
         if self.key is not None:
+            assert user.id is not None
             try:
                 record = idempotency.claim(
-                    session,
-                    user_id=user.id,
-                    key=self.key,
-                    fingerprint=self.fingerprint,  # type: ignore[arg-type]
+                    session, user_id=user.id, key=self.key, fingerprint=self.fingerprint
                 )
             except idempotency.Replay as replay:
                 return JSONResponse(
                     replay.body,
                     status_code=replay.status_code,
-                    headers={"Idempotent-Replayed": "true"},
+                    headers={**replay.headers, "Idempotent-Replayed": "true"},
                 )
-        body = jsonable_encoder(action())
+        written = action()
+        response.headers.update(written.headers())
         if record is not None:
-            idempotency.complete(session, record, status_code=status_code, body=body)
-        return JSONResponse(body, status_code=status_code, headers=headers() if headers else None)
+            idempotency.complete(
+                session,
+                record,
+                status_code=status_code,
+                body=jsonable_encoder(written.body),
+                headers=written.headers(),
+            )
+        return written.body
 
 
 async def idempotent(request: Request) -> Idempotent:

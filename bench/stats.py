@@ -29,9 +29,9 @@ def main() -> None:
         baseline = timed(lambda: session.execute(one_aggregate).all(), REPEAT)
         city = timed(lambda: stats.overview(session, jurisdiction="451100"), REPEAT)
         county = timed(lambda: stats.overview(session, jurisdiction="451102"), REPEAT)
-        coverage = stats.overview(session, jurisdiction="451100")["coverage"]
+        coverage = stats.overview(session, jurisdiction="451100").coverage
     base = statistics.median(baseline)
-    print(f"database: {url.split(':')[0]}  outlets: {OUTLETS}  (coverage {coverage['ratio']})")
+    print(f"database: {url.split(':')[0]}  outlets: {OUTLETS}  (coverage {coverage.ratio})")
     print(f"baseline, one GROUP BY over filing_revision: median {ms(base)}")
     for name, samples in (
         ("overview, whole city (451100)", city),

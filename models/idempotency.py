@@ -14,4 +14,6 @@ class IdempotencyRecord(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     status_code: int | None = None
     response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The first answer's ETag and Location, replayed with its body (JSON object).
+    response_headers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = timestamp_field()

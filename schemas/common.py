@@ -1,5 +1,6 @@
 """Validators shared by request schemas; the rules themselves live in services."""
 
+from dataclasses import dataclass
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, StringConstraints
@@ -9,6 +10,7 @@ from domain import identifiers
 from domain.errors import FieldError
 
 T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def _raise(error: FieldError | None) -> None:
@@ -67,3 +69,16 @@ class Page(BaseModel, Generic[T]):
     total_exact: bool = True  # False: there are more than `total` (a capped count)
     limit: int
     offset: int
+
+
+@dataclass(frozen=True)
+class Written(Generic[ModelT]):
+    """What a write answers: its body and the headers clients rely on (kept for replays)."""
+
+    body: ModelT
+    etag: str | None = None
+    location: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        found = {"ETag": self.etag, "Location": self.location}
+        return {name: value for name, value in found.items() if value is not None}

@@ -1,11 +1,49 @@
+"""Inspection items, inspectors, plans, draws and results (SPEC §4.1, §6)."""
+
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
+from domain.draw import MAX_PICKS
+from domain.vocabulary import Outcome, PlanStatus, RiskLevel, SamplingMode
 from schemas.common import LongText, RegionCode, ShortText, Text, Username
 
-Outcome = Literal["no_problem", "rectification", "case_filed", "not_found", "refused"]
+# A sampling rate: an exact decimal in [0, 1] (no NaN or infinity), kept as the string it was
+# given ("0.05"), since the draw's ceil(n × rate) is computed in exact decimal arithmetic.
+Rate = Annotated[
+    Decimal, Field(ge=0, le=1, allow_inf_nan=False), PlainSerializer(str, return_type=str)
+]
+
+
+class RiskRates(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    low: Rate
+    medium: Rate
+    high: Rate
+
+
+class RateSampling(BaseModel):
+    """Risk-differentiated: a rate for each level; each level is one stratum."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal[SamplingMode.RATE]
+    rates: RiskRates
+
+
+class CountSampling(BaseModel):
+    """A fixed number of objects from the single stratum `all`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal[SamplingMode.COUNT]
+    count: int = Field(ge=1, le=MAX_PICKS)
+
+
+Sampling = Annotated[RateSampling | CountSampling, Field(discriminator="mode")]
 
 
 class InspectionItemCreate(BaseModel):
@@ -51,7 +89,7 @@ class InspectorPublic(BaseModel):
 
 
 class RiskOverride(BaseModel):
-    level: Literal["low", "medium", "high"] | None
+    level: RiskLevel | None
     reason: LongText
 
 
@@ -60,8 +98,10 @@ class PlanCreate(BaseModel):
 
     name: Text
     region_code: RegionCode
-    item_codes: list[str] = Field(min_length=1, max_length=50)
-    sampling: dict[str, Any]
+    item_codes: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+        min_length=1, max_length=50
+    )
+    sampling: Sampling
     team_size: int = Field(default=2, ge=2, le=10)
     exclude_recent_days: int = Field(default=365, ge=0, le=3650)
     period_start: date
@@ -79,9 +119,9 @@ class PlanSummary(BaseModel):
     id: int
     name: str
     region_code: str
-    status: str
+    status: PlanStatus
     item_codes: list[str]
-    sampling: dict[str, Any]
+    sampling: Sampling
     team_size: int
     period_start: date
     period_end: date
@@ -109,6 +149,89 @@ class InspectionPublic(BaseModel):
     stratum: str
     team: list[str]
     inspected_on: date | None
-    outcome: str | None
+    outcome: Outcome | None
     findings: str | None
     recorded_at: datetime | None
+
+
+class PublicPlanSummary(BaseModel):
+    """An announced or drawn plan in the public list."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    region_code: str
+    status: PlanStatus
+    digest: str | None
+    announced_at: datetime | None
+    drawn_at: datetime | None
+    period_start: date
+    period_end: date
+
+
+class PublishedStratum(BaseModel):
+    label: str
+    rate: str | None
+    candidates: list[str]
+    selected: list[str]
+
+
+class PublishedAssignment(BaseModel):
+    m: int
+    filing_no: str
+    eligible: list[str]
+    team: list[str]
+    inspection_id: int
+
+
+class PublishedResult(BaseModel):
+    filing_no: str
+    inspected_on: date | None
+    outcome: Outcome
+    findings: str | None
+
+
+class PublishedPlan(BaseModel):
+    """Everything SPEC §6 step 5 publishes: enough for anyone to re-run the draw."""
+
+    id: int
+    name: str
+    region_code: str
+    item_codes: list[str]
+    sampling: Sampling
+    team_size: int
+    exclude_recent_days: int
+    period_start: date
+    period_end: date
+    randomness_sources: str
+    strata: list[PublishedStratum]
+    pool: list[str]
+    status: PlanStatus
+    digest: str | None
+    announced_at: datetime | None
+    drawn_at: datetime | None
+    sources: list[list[int]] | None
+    key_string: str | None
+    assignments: list[PublishedAssignment]
+    results: list[PublishedResult]
+
+
+class DrawVerification(BaseModel):
+    """The draw recomputed from the published plan alone."""
+
+    verified: bool
+    key_string: str | None
+    problems: list[str]
+    strata: list[dict[str, Any]]
+    teams: list[dict[str, Any]]
+
+
+class EvidencePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    filename: str
+    sha256: str
+    size: int
+    content_type: str

@@ -15,19 +15,24 @@ from models.idempotency import IdempotencyRecord
 
 
 class Replay(Exception):
-    """The request was answered before; `status_code` and `body` are that answer."""
+    """The request was answered before; `status_code`, `body` and `headers` are that answer."""
 
-    def __init__(self, status_code: int, body: Any) -> None:
+    def __init__(self, status_code: int, body: Any, headers: dict[str, str]) -> None:
         super().__init__("replay")
         self.status_code = status_code
         self.body = body
+        self.headers = headers
 
 
 def _replay_or_raise(record: IdempotencyRecord, fingerprint: str) -> None:
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
     if record.status_code is not None:
-        raise Replay(record.status_code, json.loads(record.response_body or "null"))
+        raise Replay(
+            record.status_code,
+            json.loads(record.response_body or "null"),
+            json.loads(record.response_headers or "{}"),
+        )
 
 
 def claim(session: Session, *, user_id: int, key: str, fingerprint: str) -> IdempotencyRecord:
@@ -49,8 +54,16 @@ def claim(session: Session, *, user_id: int, key: str, fingerprint: str) -> Idem
     return record
 
 
-def complete(session: Session, record: IdempotencyRecord, *, status_code: int, body: Any) -> None:
+def complete(
+    session: Session,
+    record: IdempotencyRecord,
+    *,
+    status_code: int,
+    body: Any,
+    headers: dict[str, str],
+) -> None:
     record.status_code = status_code
     record.response_body = json.dumps(body, ensure_ascii=False)
+    record.response_headers = json.dumps(headers)
     session.add(record)
     session.flush()

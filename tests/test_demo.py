@@ -1,4 +1,3 @@
-from fastapi.encoders import jsonable_encoder
 from sqlmodel import Session, func, select
 
 from cli import demo
@@ -24,9 +23,9 @@ def test_demo_data_has_filings_in_every_state_and_a_sound_audit_chain(session: S
     }
     assert audit.verify(session).verified
     plan = session.exec(select(InspectionPlan)).one()
-    published = jsonable_encoder(publication.publication(session, plan))
+    published = publication.publication(session, plan).model_dump(mode="json")
     assert published["status"] == "drawn" and published["assignments"] and published["results"]
     assert draw.verify(published).verified
-    coverage = stats.overview(session, jurisdiction="451100")["coverage"]
-    assert 0.8 < coverage["ratio"] < 1
-    assert all("乡" in t["name"] for u in coverage["uncovered"] for t in u["townships"])
+    coverage = stats.overview(session, jurisdiction="451100").coverage
+    assert coverage.ratio is not None and 0.8 < coverage.ratio < 1
+    assert all("乡" in t.name for u in coverage.uncovered for t in u.townships)

@@ -13,7 +13,7 @@ from domain.errors import field_error
 from domain.vocabulary import Decision, DocumentKind
 from models.filing import Filing
 from models.user import User
-from schemas.common import Page
+from schemas.common import Page, Written
 from schemas.filings import (
     ChangeOpen,
     Closure,
@@ -39,50 +39,40 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 def _act(
     session: SessionDep,
     user: User,
+    response: Response,
     idem: Idempotent,
     filing_id: int,
     if_match: str | None,
     action: Callable[[Filing], object],
     *,
     status_code: int = 200,
-) -> JSONResponse:
+) -> FilingPublic | JSONResponse:
     """Loads the filing for writing, honours If-Match, runs `action`, answers with the filing."""
-    state: dict[str, str] = {}
 
-    def produce() -> FilingPublic:
+    def produce() -> Written[FilingPublic]:
         filing = access.get_for(session, filing_id, user, for_update=True)
         access.check_version(filing, if_match)
         action(filing)
-        state["etag"] = access.etag(filing)
-        return filing_views.present(session, filing)
+        return filing_views.written(session, filing)
 
-    return idem.respond(
-        session, user, produce, status_code=status_code, headers=lambda: {"ETag": state["etag"]}
-    )
+    return idem.respond(session, user, response, produce, status_code=status_code)
 
 
 @router.post("", response_model=FilingPublic, status_code=status.HTTP_201_CREATED)
 def create_filing(
-    session: SessionDep, operator: Operator, idem: IdempotencyDep, body: FilingContent
-) -> JSONResponse:
+    session: SessionDep,
+    operator: Operator,
+    idem: IdempotencyDep,
+    body: FilingContent,
+    response: Response,
+) -> FilingPublic | JSONResponse:
     """Creates a draft filing of an outlet for the operator's enterprise."""
-    created: dict = {}
 
-    def produce() -> FilingPublic:
+    def produce() -> Written[FilingPublic]:
         filing = actions.create(session, operator=operator, raw=body.model_dump(mode="json"))
-        created["filing"] = filing
-        return filing_views.present(session, filing)
+        return filing_views.written(session, filing, location=f"/api/v1/filings/{filing.id}")
 
-    return idem.respond(
-        session,
-        operator,
-        produce,
-        status_code=201,
-        headers=lambda: {
-            "ETag": access.etag(created["filing"]),
-            "Location": f"/api/v1/filings/{created['filing'].id}",
-        },
-    )
+    return idem.respond(session, operator, response, produce, status_code=201)
 
 
 @router.get("", response_model=Page[FilingSummary])
@@ -133,16 +123,18 @@ def get_filing(
 @router.patch("/{filing_id}", response_model=FilingPublic)
 def update_filing(
     session: SessionDep,
+    response: Response,
     operator: Operator,
     filing_id: int,
     body: FilingPatch,
     if_match: IfMatch = None,
-) -> JSONResponse:
+) -> FilingPublic | JSONResponse:
     """Edits the draft, the returned submission, or the open change."""
     patch = body.model_dump(exclude_unset=True)
     return _act(
         session,
         operator,
+        response,
         Idempotent.without_key(),
         filing_id,
         if_match,
@@ -153,11 +145,12 @@ def update_filing(
 @router.post("/{filing_id}/documents", response_model=DocumentPublic, status_code=201)
 async def upload_document(
     request: Request,
+    response: Response,
     session: SessionDep,
     operator: Operator,
     filing_id: int,
     if_match: IfMatch = None,
-) -> JSONResponse:
+) -> DocumentPublic:
     """Multipart `kind` + `file`: PDF, JPEG or PNG judged by content, at most MAX_UPLOAD_BYTES."""
 
     def check_kind(fields: dict[str, str]) -> None:
@@ -182,9 +175,8 @@ async def upload_document(
         return DocumentPublic.model_validate(document, from_attributes=True), access.etag(filing)
 
     document, filing_etag = await store_checked_upload(request, attach, check_fields=check_kind)
-    return JSONResponse(
-        document.model_dump(mode="json"), status_code=201, headers={"ETag": filing_etag}
-    )
+    response.headers["ETag"] = filing_etag
+    return document
 
 
 @router.get("/{filing_id}/documents/{document_id}")
@@ -224,15 +216,17 @@ def delete_document(
 @router.post("/{filing_id}/submit", response_model=FilingPublic)
 def submit_filing(
     session: SessionDep,
+    response: Response,
     operator: Operator,
     idem: IdempotencyDep,
     filing_id: int,
     if_match: IfMatch = None,
-) -> JSONResponse:
+) -> FilingPublic | JSONResponse:
     """Submits the draft, the corrected submission or the open change for review."""
     return _act(
         session,
         operator,
+        response,
         idem,
         filing_id,
         if_match,
@@ -243,12 +237,13 @@ def submit_filing(
 @router.post("/{filing_id}/review", response_model=FilingPublic)
 def review_filing(
     session: SessionDep,
+    response: Response,
     reviewer: Reviewer,
     idem: IdempotencyDep,
     filing_id: int,
     body: ReviewDecision,
     if_match: IfMatch = None,
-) -> JSONResponse:
+) -> FilingPublic | JSONResponse:
     """Accept (a filing number and receipt are issued at once) or return with every correction."""
 
     def decide(filing: Filing) -> None:
@@ -262,22 +257,24 @@ def review_filing(
                 corrections=[item.model_dump(exclude_none=True) for item in body.corrections],
             )
 
-    return _act(session, reviewer, idem, filing_id, if_match, decide)
+    return _act(session, reviewer, response, idem, filing_id, if_match, decide)
 
 
 @router.post("/{filing_id}/changes", response_model=FilingPublic, status_code=201)
 def open_change(
     session: SessionDep,
+    response: Response,
     operator: Operator,
     idem: IdempotencyDep,
     filing_id: int,
     body: ChangeOpen,
     if_match: IfMatch = None,
-) -> JSONResponse:
+) -> FilingPublic | JSONResponse:
     """Opens a change (a copy of the revision in force); only one may be open at a time."""
     return _act(
         session,
         operator,
+        response,
         idem,
         filing_id,
         if_match,
@@ -291,16 +288,18 @@ def open_change(
 @router.post("/{filing_id}/closure", response_model=FilingPublic)
 def close_filing(
     session: SessionDep,
+    response: Response,
     operator: Operator,
     idem: IdempotencyDep,
     filing_id: int,
     body: Closure,
     if_match: IfMatch = None,
-) -> JSONResponse:
+) -> FilingPublic | JSONResponse:
     """The operator reports that the outlet has closed."""
     return _act(
         session,
         operator,
+        response,
         idem,
         filing_id,
         if_match,
@@ -313,16 +312,18 @@ def close_filing(
 @router.post("/{filing_id}/revocation", response_model=FilingPublic)
 def revoke_filing(
     session: SessionDep,
+    response: Response,
     reviewer: Reviewer,
     idem: IdempotencyDep,
     filing_id: int,
     body: Revocation,
     if_match: IfMatch = None,
-) -> JSONResponse:
+) -> FilingPublic | JSONResponse:
     """Revokes a false or invalid filing (reviewer covering the outlet)."""
     return _act(
         session,
         reviewer,
+        response,
         idem,
         filing_id,
         if_match,

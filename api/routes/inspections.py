@@ -1,10 +1,10 @@
 from fastapi import APIRouter, Request, status
-from fastapi.responses import JSONResponse
 
 from api.deps import Admin, Inspector, SessionDep, Staff
 from api.uploads import CheckedUpload, store_checked_upload
 from schemas.inspections import (
     DrawRequest,
+    EvidencePublic,
     InspectionItemCreate,
     InspectionItemPublic,
     InspectionPublic,
@@ -13,8 +13,10 @@ from schemas.inspections import (
     InspectorUpdate,
     PlanCreate,
     PlanSummary,
+    PublishedPlan,
     ResultRecord,
 )
+from schemas.oversight import OverdueResult
 from services.inspections import directories, draws, plans, publication, results
 
 router = APIRouter(tags=["inspections"])
@@ -78,8 +80,8 @@ def list_plans(session: SessionDep, admin: Admin) -> list[PlanSummary]:
     ]
 
 
-@router.get("/inspection-plans/{plan_id}")
-def get_plan(session: SessionDep, admin: Admin, plan_id: int) -> dict:
+@router.get("/inspection-plans/{plan_id}", response_model=PublishedPlan)
+def get_plan(session: SessionDep, admin: Admin, plan_id: int) -> PublishedPlan:
     """The plan with its frozen candidates, pool, draw and results."""
     plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction)
     return publication.publication(session, plan)
@@ -92,8 +94,8 @@ def announce_plan(session: SessionDep, admin: Admin, plan_id: int) -> PlanSummar
     return PlanSummary.model_validate(plans.announce(session, plan, admin=admin))
 
 
-@router.post("/inspection-plans/{plan_id}/draw")
-def draw_plan(session: SessionDep, admin: Admin, plan_id: int, body: DrawRequest) -> dict:
+@router.post("/inspection-plans/{plan_id}/draw", response_model=PublishedPlan)
+def draw_plan(session: SessionDep, admin: Admin, plan_id: int, body: DrawRequest) -> PublishedPlan:
     """Enters the public randomness and draws objects and teams. Once; all or nothing."""
     plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction, for_update=True)
     draws.run_draw(session, plan, admin=admin, sources=body.sources)
@@ -106,8 +108,8 @@ def my_inspections(session: SessionDep, inspector: Inspector) -> list[Inspection
     return [InspectionPublic.model_validate(i) for i in results.assignments_of(session, inspector)]
 
 
-@router.get("/inspections/overdue")
-def overdue_results(session: SessionDep, admin: Admin) -> list[dict]:
+@router.get("/inspections/overdue", response_model=list[OverdueResult])
+def overdue_results(session: SessionDep, admin: Admin) -> list[OverdueResult]:
     """Inspections whose results are late (20 working days, official calendar)."""
     return results.overdue(session, within=admin.jurisdiction)
 
@@ -130,13 +132,17 @@ def record_result(
     return InspectionPublic.model_validate(inspection)
 
 
-@router.post("/inspections/{inspection_id}/evidence", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/inspections/{inspection_id}/evidence",
+    response_model=EvidencePublic,
+    status_code=status.HTTP_201_CREATED,
+)
 async def upload_evidence(
     request: Request, session: SessionDep, inspector: Inspector, inspection_id: int
-) -> JSONResponse:
+) -> EvidencePublic:
     """Evidence (PDF, JPEG, PNG) from an assigned inspector, stored like filing documents."""
 
-    def attach(upload: CheckedUpload) -> dict:
+    def attach(upload: CheckedUpload) -> EvidencePublic:
         inspection, member = results.get_assigned(session, inspection_id, inspector)
         evidence = results.add_evidence(
             session,
@@ -147,12 +153,6 @@ async def upload_evidence(
             size=upload.size,
             sha256=upload.sha256,
         )
-        return {
-            "id": evidence.id,
-            "filename": evidence.filename,
-            "sha256": evidence.sha256,
-            "size": evidence.size,
-            "content_type": evidence.content_type,
-        }
+        return EvidencePublic.model_validate(evidence)
 
-    return JSONResponse(await store_checked_upload(request, attach), status_code=201)
+    return await store_checked_upload(request, attach)

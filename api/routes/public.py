@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.encoders import jsonable_encoder
 
 from api.deps import SessionDep
 from domain import draw
@@ -11,6 +10,7 @@ from domain.errors import NotFound
 from domain.vocabulary import PlanStatus
 from models.inspection import InspectionPlan
 from schemas.common import Page
+from schemas.inspections import DrawVerification, PublicPlanSummary, PublishedPlan
 from schemas.receipts import JsonWebKeySet, PublicOutletItem, PublicReceipt
 from services.inspections import plans, publication
 from services.receipts import directory, signing
@@ -85,40 +85,30 @@ def _csv(session: SessionDep, filters: directory.DirectoryFilters) -> Response:
     )
 
 
-@router.get("/inspection-plans")
-def published_plans(session: SessionDep) -> list[dict]:
+@router.get("/inspection-plans", response_model=list[PublicPlanSummary])
+def published_plans(session: SessionDep) -> list[PublicPlanSummary]:
     """Announced and drawn inspection plans."""
     return [
-        {
-            "id": p.id,
-            "name": p.name,
-            "region_code": p.region_code,
-            "status": p.status,
-            "digest": p.digest,
-            "announced_at": p.announced_at,
-            "drawn_at": p.drawn_at,
-            "period_start": p.period_start,
-            "period_end": p.period_end,
-        }
-        for p in plans.list_plans(session, published_only=True)
+        PublicPlanSummary.model_validate(plan)
+        for plan in plans.list_plans(session, published_only=True)
     ]
 
 
-@router.get("/inspection-plans/{plan_id}")
-def published_plan(session: SessionDep, plan_id: int) -> dict:
+@router.get("/inspection-plans/{plan_id}", response_model=PublishedPlan)
+def published_plan(session: SessionDep, plan_id: int) -> PublishedPlan:
     """Everything needed to re-run the draw: key, sources, strata, pool, eligible lists, teams,
     and the results."""
     return publication.publication(session, _published(session, plan_id))
 
 
-@router.get("/inspection-plans/{plan_id}/verification")
-def verify_plan(session: SessionDep, plan_id: int) -> dict:
+@router.get("/inspection-plans/{plan_id}/verification", response_model=DrawVerification)
+def verify_plan(session: SessionDep, plan_id: int) -> DrawVerification:
     """The draw recomputed from the published data alone: `verified: true|false`."""
-    published = jsonable_encoder(publication.publication(session, _published(session, plan_id)))
-    return draw.verify(published).as_dict()
+    published = publication.publication(session, _published(session, plan_id))
+    return DrawVerification.model_validate(draw.verify(published.model_dump(mode="json")).as_dict())
 
 
-def _published(session: SessionDep, plan_id: int):  # type: ignore[no-untyped-def]
+def _published(session: SessionDep, plan_id: int) -> InspectionPlan:
     plan = session.get(InspectionPlan, plan_id)
     if plan is None or plan.status == PlanStatus.DRAFT:
         raise NotFound("检查计划不存在或尚未公告")

@@ -1,14 +1,16 @@
 from fastapi import APIRouter, Response
 
 from api.deps import Reviewer, SessionDep
+from core import spreadsheet
 from domain.errors import NotFound
+from schemas.oversight import StatsOverview
 from services.oversight import stats
 
 router = APIRouter(prefix="/stats", tags=["oversight"])
 
 
-@router.get("/overview")
-def overview(session: SessionDep, user: Reviewer) -> dict:
+@router.get("/overview", response_model=StatsOverview)
+def overview(session: SessionDep, user: Reviewer) -> StatsOverview:
     """Township coverage against the 100 % goal, filings, review deadlines kept, inspections —
     for the caller's jurisdiction."""
     return stats.overview(session, jurisdiction=user.jurisdiction)
@@ -24,7 +26,7 @@ def overview_table(session: SessionDep, user: Reviewer, table: str) -> Response:
         raise NotFound("没有这张表")
     header, rows = tables[table]
     return Response(
-        stats.to_csv(header, rows).encode("utf-8"),
+        spreadsheet.to_csv(header, rows).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{table}.csv"'},
     )

@@ -4,8 +4,9 @@ from sqlmodel import Session
 
 from domain.vocabulary import RevisionStatus
 from models.filing import Filing, FilingRevision
+from schemas.common import Written
 from schemas.filings import ChangePublic, DocumentPublic, FilingPublic, FilingSummary
-from services.filings import queries
+from services.filings import access, queries
 from services.inspections import risk
 
 
@@ -59,6 +60,13 @@ def present(session: Session, filing: Filing) -> FilingPublic:
         created_at=filing.created_at,
         updated_at=filing.updated_at,
     )
+
+
+def written(
+    session: Session, filing: Filing, *, location: str | None = None
+) -> Written[FilingPublic]:
+    """The answer to a write on a filing: the filing, its new ETag and, when created, where."""
+    return Written(present(session, filing), etag=access.etag(filing), location=location)
 
 
 def summaries(

@@ -1,9 +1,9 @@
 """Inspection plans (SPEC §6): create and announce (freeze candidates and pool with a digest)."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -13,8 +13,9 @@ from domain.errors import (
     InvalidTransition,
     NotFound,
     ValidationFailed,
+    from_pydantic,
 )
-from domain.vocabulary import FilingStatus, PlanAction, PlanStatus, RiskLevel, SamplingMode
+from domain.vocabulary import FilingStatus, PlanAction, PlanStatus, SamplingMode
 from models.enterprise import Enterprise
 from models.filing import Filing
 from models.inspection import (
@@ -23,6 +24,7 @@ from models.inspection import (
     Inspector,
 )
 from models.user import User
+from schemas.inspections import PlanCreate
 from services.inspections import risk
 from services.inspections.directories import list_items
 from services.inspections.publication import published_frame
@@ -43,71 +45,38 @@ def plan_transition(plan: InspectionPlan, action: str) -> str:
         raise InvalidTransition(f"该计划当前状态（{plan.status}）下不能{names[action]}") from None
 
 
-def _sampling(raw: dict[str, Any]) -> dict[str, Any]:
-    mode = raw.get("mode")
-    if mode == "count":
-        count = raw.get("count")
-        if (
-            not isinstance(count, int)
-            or isinstance(count, bool)
-            or not 1 <= count <= draw.MAX_PICKS
-        ):
-            raise ValidationFailed.single(
-                "sampling.count", "validation_error", "抽取数量应为 1–65536 的整数"
-            )
-        return {"mode": "count", "count": count}
-    if mode == "rate":
-        rates = raw.get("rates") or {}
-        clean = {}
-        for label in RiskLevel:
-            try:
-                value = Decimal(str(rates[label]))
-            except (KeyError, InvalidOperation):
-                raise ValidationFailed.single(
-                    f"sampling.rates.{label}",
-                    "validation_error",
-                    "须为每个风险等级给出 0–1 之间的抽取比例",
-                ) from None
-            if not Decimal(0) <= value <= Decimal(1):
-                raise ValidationFailed.single(
-                    f"sampling.rates.{label}", "validation_error", "抽取比例须在 0–1 之间"
-                )
-            clean[label] = str(rates[label])
-        return {"mode": "rate", "rates": clean}
-    raise ValidationFailed.single("sampling.mode", "validation_error", "抽取方式应为 rate 或 count")
-
-
 def create_plan(session: Session, *, admin: User, data: dict[str, Any]) -> InspectionPlan:
+    """A draft plan inside the admin's jurisdiction; `data` has the shape of `PlanCreate`."""
+    try:
+        body = PlanCreate.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed(from_pydantic(error.errors())) from None
     errors: list[FieldError] = []
     if (
-        not regions.covers(admin.jurisdiction, data["region_code"])
-        or regions.get_region(session, data["region_code"]) is None
+        not regions.covers(admin.jurisdiction, body.region_code)
+        or regions.get_region(session, body.region_code) is None
     ):
         errors.append(FieldError("region_code", "unknown_region", "检查范围不存在或不在本辖区内"))
     known = {item.code for item in list_items(session) if item.active}
-    unknown = [code for code in data["item_codes"] if code not in known]
-    if unknown or not data["item_codes"]:
+    unknown = [code for code in body.item_codes if code not in known]
+    if unknown:
         errors.append(
-            FieldError(
-                "item_codes",
-                "validation_error",
-                f"检查事项不存在：{'、'.join(unknown) or '未选择'}",
-            )
+            FieldError("item_codes", "validation_error", f"检查事项不存在：{'、'.join(unknown)}")
         )
-    if data["period_end"] < data["period_start"]:
+    if body.period_end < body.period_start:
         errors.append(FieldError("period_end", "validation_error", "计划结束日期早于开始日期"))
     if errors:
         raise ValidationFailed(errors)
     plan = InspectionPlan(
-        name=data["name"],
-        region_code=data["region_code"],
-        item_codes=sorted(set(data["item_codes"])),
-        sampling=_sampling(data["sampling"]),
-        team_size=data["team_size"],
-        exclude_recent_days=data["exclude_recent_days"],
-        period_start=data["period_start"],
-        period_end=data["period_end"],
-        randomness_sources=data["randomness_sources"],
+        name=body.name,
+        region_code=body.region_code,
+        item_codes=sorted(set(body.item_codes)),
+        sampling=body.sampling.model_dump(mode="json"),
+        team_size=body.team_size,
+        exclude_recent_days=body.exclude_recent_days,
+        period_start=body.period_start,
+        period_end=body.period_end,
+        randomness_sources=body.randomness_sources,
         created_by_id=admin.id,
     )
     session.add(plan)

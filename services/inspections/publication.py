@@ -4,10 +4,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models.inspection import (
-    Inspection,
-    InspectionPlan,
-)
+from models.base import aware
+from models.inspection import Inspection, InspectionPlan
+from schemas.inspections import PublishedAssignment, PublishedPlan, PublishedResult
 
 
 def published_frame(plan: InspectionPlan) -> dict[str, Any]:
@@ -35,38 +34,39 @@ def published_frame(plan: InspectionPlan) -> dict[str, Any]:
     }
 
 
-def publication(session: Session, plan: InspectionPlan) -> dict[str, Any]:
+def publication(session: Session, plan: InspectionPlan) -> PublishedPlan:
     """Everything SPEC §6 step 5 publishes: enough for anyone to re-run the draw."""
-    frame = published_frame(plan)
     inspections = session.exec(
         select(Inspection).where(Inspection.plan_id == plan.id).order_by(Inspection.m)
     ).all()
-    return {
-        **frame,
-        "status": plan.status,
-        "digest": plan.digest,
-        "announced_at": plan.announced_at,
-        "drawn_at": plan.drawn_at,
-        "sources": plan.sources,
-        "key_string": plan.key_string,
-        "assignments": [
-            {
-                "m": i.m,
-                "filing_no": i.filing_no,
-                "eligible": i.eligible,
-                "team": i.team,
-                "inspection_id": i.id,
-            }
-            for i in inspections
-        ],
-        "results": [
-            {
-                "filing_no": i.filing_no,
-                "inspected_on": i.inspected_on,
-                "outcome": i.outcome,
-                "findings": i.findings,
-            }
-            for i in inspections
-            if i.outcome is not None
-        ],
-    }
+    return PublishedPlan.model_validate(
+        {
+            **published_frame(plan),
+            "status": plan.status,
+            "digest": plan.digest,
+            "announced_at": aware(plan.announced_at),
+            "drawn_at": aware(plan.drawn_at),
+            "sources": plan.sources,
+            "key_string": plan.key_string,
+            "assignments": [
+                PublishedAssignment(
+                    m=i.m,
+                    filing_no=i.filing_no,
+                    eligible=i.eligible,
+                    team=i.team,
+                    inspection_id=i.id,
+                )
+                for i in inspections
+            ],
+            "results": [
+                PublishedResult(
+                    filing_no=i.filing_no,
+                    inspected_on=i.inspected_on,
+                    outcome=i.outcome,
+                    findings=i.findings,
+                )
+                for i in inspections
+                if i.outcome is not None
+            ],
+        }
+    )

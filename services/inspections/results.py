@@ -2,7 +2,6 @@
 20 working days are reported as overdue."""
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
@@ -22,6 +21,7 @@ from models.inspection import (
     Inspector,
 )
 from models.user import User
+from schemas.oversight import OverdueResult
 from services.oversight import audit
 from services.reference import regions
 
@@ -135,7 +135,7 @@ def plan_results_due_on(plan: InspectionPlan) -> date:
     return add_working_days(plan.period_end, RESULT_WORKING_DAYS)
 
 
-def overdue(session: Session, *, within: str) -> list[dict[str, Any]]:
+def overdue(session: Session, *, within: str) -> list[OverdueResult]:
     """Inspections whose result is missing past its due date, or was published after it."""
     today = clock.today()
     plans = session.exec(
@@ -158,13 +158,13 @@ def overdue(session: Session, *, within: str) -> list[dict[str, Any]]:
         .order_by(Inspection.id)
     ).all()
     return [
-        {
-            "inspection_id": inspection.id,
-            "plan_id": inspection.plan_id,
-            "filing_no": inspection.filing_no,
-            "team": inspection.team,
-            "due_on": inspection.result_due_on or plan_due[inspection.plan_id],
-            "recorded_on": inspection.recorded_at.date() if inspection.recorded_at else None,
-        }
+        OverdueResult(
+            inspection_id=inspection.id,
+            plan_id=inspection.plan_id,
+            filing_no=inspection.filing_no,
+            team=inspection.team,
+            due_on=inspection.result_due_on or plan_due[inspection.plan_id],
+            recorded_on=inspection.recorded_at.date() if inspection.recorded_at else None,
+        )
         for inspection in rows
     ]

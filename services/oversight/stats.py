@@ -3,8 +3,6 @@
 The plan's goal: a courier outlet in every town and township (镇 and 乡; urban 街道 excluded).
 """
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy import case, func
@@ -12,11 +10,27 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from domain.vocabulary import Decision, FilingStatus, RegionLevel, RevisionStatus
+from models.base import aware
 from models.brand import Brand
 from models.filing import Filing, FilingRevision, ReviewDecision, RevisionBrand
 from models.inspection import Inspection, InspectionPlan
 from models.receipt import PublicOutlet
 from models.region import Region
+from schemas.oversight import (
+    BrandCoverage,
+    BrandOutlets,
+    CountyCoverage,
+    CountyFilings,
+    Coverage,
+    DeadlineFigures,
+    FilingFigures,
+    InspectionFigures,
+    LateShare,
+    OverdueSubmission,
+    StatsOverview,
+    Township,
+    UncoveredInCounty,
+)
 from services.inspections import results
 from services.reference import regions
 
@@ -41,80 +55,107 @@ def _brand_townships(session: Session, prefix: str) -> list[tuple[str, str, int]
     ]
 
 
-def coverage(
-    session: Session, prefix: str, brand_townships: list[tuple[str, str, int]]
-) -> dict[str, Any]:
+def _township_rows(session: Session, prefix: str) -> list[tuple[str, str, str, bool]]:
+    """(code, name, county, covered) of every town and township in scope."""
     has_outlet = (
         select(Filing.id)
         .where(Filing.township_code == Region.code, Filing.status == FilingStatus.FILED)
         .exists()
     )
-    rows = session.exec(
-        select(Region.code, Region.name, Region.parent_code, has_outlet)
-        .where(Region.level == RegionLevel.TOWNSHIP, col(Region.code).startswith(prefix))
-        .order_by(Region.code)
-    ).all()
+    return [
+        (code, name, county, bool(covered))
+        for code, name, county, covered in session.exec(
+            select(Region.code, Region.name, Region.parent_code, has_outlet)
+            .where(Region.level == RegionLevel.TOWNSHIP, col(Region.code).startswith(prefix))
+            .order_by(Region.code)
+        ).all()
+    ]
+
+
+def _coverage_by_county(
+    session: Session, rows: list[tuple[str, str, str, bool]]
+) -> list[CountyCoverage]:
     county_names = dict(
         session.exec(
             select(Region.code, Region.name).where(Region.level == RegionLevel.COUNTY)
         ).all()
     )
-    by_county: dict[str, dict[str, Any]] = {}
+    by_county: dict[str, CountyCoverage] = {}
     for code, name, county, covered in rows:
         entry = by_county.setdefault(
             county,
-            {
-                "county_code": county,
-                "county_name": county_names.get(county, ""),
-                "townships": 0,
-                "covered": 0,
-                "uncovered": [],
-            },
+            CountyCoverage(
+                county_code=county,
+                county_name=county_names.get(county, ""),
+                townships=0,
+                covered=0,
+                uncovered=[],
+                ratio=None,
+            ),
         )
-        entry["townships"] += 1
+        entry.townships += 1
         if covered:
-            entry["covered"] += 1
+            entry.covered += 1
         else:
-            entry["uncovered"].append({"code": code, "name": name})
-    total = sum(entry["townships"] for entry in by_county.values())
-    covered_total = sum(entry["covered"] for entry in by_county.values())
-    township_codes = {code for code, *_ in rows}
+            entry.uncovered.append(Township(code=code, name=name))
+    for entry in by_county.values():
+        entry.ratio = _share(entry.covered, entry.townships)
+    return list(by_county.values())
+
+
+def _coverage_by_brand(
+    session: Session,
+    brand_townships: list[tuple[str, str, int]],
+    township_codes: set[str],
+) -> list[BrandCoverage]:
     brand_names = dict(session.exec(select(Brand.code, Brand.name)).all())
-    by_brand: dict[str, dict[str, Any]] = {}
+    by_brand: dict[str, BrandCoverage] = {}
     for brand, township, _count in brand_townships:
         if township not in township_codes:
             continue  # an urban subdistrict (街道): not part of the goal
         entry = by_brand.setdefault(
             brand,
-            {"brand": brand, "name": brand_names.get(brand, brand), "covered": 0, "townships": []},
+            BrandCoverage(
+                brand=brand,
+                name=brand_names.get(brand, brand),
+                covered=0,
+                townships=[],
+                ratio=None,
+            ),
         )
-        entry["covered"] += 1
-        entry["townships"].append(township)
+        entry.covered += 1
+        entry.townships.append(township)
     for entry in by_brand.values():
-        entry["ratio"] = _share(entry["covered"], total)
-    counties = list(by_county.values())
-    for entry in counties:
-        entry["ratio"] = _share(entry["covered"], entry["townships"])
-    return {
-        "goal": 1.0,
-        "townships": total,
-        "covered": covered_total,
-        "ratio": _share(covered_total, total),
-        "by_county": counties,
-        "uncovered": [
-            {
-                "county_code": e["county_code"],
-                "county_name": e["county_name"],
-                "townships": e["uncovered"],
-            }
-            for e in counties
-            if e["uncovered"]
+        entry.ratio = _share(entry.covered, len(township_codes))
+    return list(by_brand.values())
+
+
+def coverage(
+    session: Session, prefix: str, brand_townships: list[tuple[str, str, int]]
+) -> Coverage:
+    rows = _township_rows(session, prefix)
+    counties = _coverage_by_county(session, rows)
+    total = sum(entry.townships for entry in counties)
+    covered_total = sum(entry.covered for entry in counties)
+    return Coverage(
+        townships=total,
+        covered=covered_total,
+        ratio=_share(covered_total, total),
+        by_county=counties,
+        uncovered=[
+            UncoveredInCounty(
+                county_code=entry.county_code,
+                county_name=entry.county_name,
+                townships=entry.uncovered,
+            )
+            for entry in counties
+            if entry.uncovered
         ],
-        "by_brand": list(by_brand.values()),
-    }
+        by_brand=_coverage_by_brand(session, brand_townships, {code for code, *_ in rows}),
+    )
 
 
-def _late(session: Session, prefix: str, *, changes: bool) -> dict[str, Any]:
+def _late(session: Session, prefix: str, *, changes: bool) -> LateShare:
     number = FilingRevision.number > 1 if changes else FilingRevision.number == 1
     submitted, late = session.exec(
         select(
@@ -128,12 +169,12 @@ def _late(session: Session, prefix: str, *, changes: bool) -> dict[str, Any]:
             col(Filing.county_code).startswith(prefix),
         )
     ).one()
-    return {"submitted": submitted, "late": int(late), "share": _share(int(late), submitted)}
+    return LateShare(submitted=submitted, late=int(late), share=_share(int(late), submitted))
 
 
 def filing_figures(
     session: Session, prefix: str, brand_townships: list[tuple[str, str, int]]
-) -> dict[str, Any]:
+) -> FilingFigures:
     scoped = col(Filing.county_code).startswith(prefix)
     by_status = dict(
         session.exec(
@@ -153,15 +194,17 @@ def filing_figures(
     brand_counts: dict[str, int] = {}
     for brand, _township, count in brand_townships:
         brand_counts[brand] = brand_counts.get(brand, 0) + count
-    return {
-        "by_status": by_status,
-        "by_county": [
-            {"county_code": c, "total": t, "in_force": int(f or 0)} for c, t, f in county_rows
+    return FilingFigures(
+        by_status=by_status,
+        by_county=[
+            CountyFilings(county_code=c, total=t, in_force=int(f or 0)) for c, t, f in county_rows
         ],
-        "by_brand": [{"brand": b, "outlets_in_force": n} for b, n in sorted(brand_counts.items())],
-        "late_filings": _late(session, prefix, changes=False),
-        "late_changes": _late(session, prefix, changes=True),
-    }
+        by_brand=[
+            BrandOutlets(brand=b, outlets_in_force=n) for b, n in sorted(brand_counts.items())
+        ],
+        late_filings=_late(session, prefix, changes=False),
+        late_changes=_late(session, prefix, changes=True),
+    )
 
 
 def _median_working_days(session: Session, prefix: str) -> float | None:
@@ -190,7 +233,7 @@ def _median_working_days(session: Session, prefix: str) -> float | None:
     return (nth(total // 2 - 1) + nth(total // 2)) / 2
 
 
-def deadline_figures(session: Session, prefix: str) -> dict[str, Any]:
+def deadline_figures(session: Session, prefix: str) -> DeadlineFigures:
     rows = session.exec(
         select(
             ReviewDecision.action,
@@ -222,30 +265,30 @@ def deadline_figures(session: Session, prefix: str) -> dict[str, Any]:
         )
         .order_by(FilingRevision.review_due_on, Filing.id)
     ).all()
-    return {
-        "accepted": accepted,
-        "accepted_within_5_working_days": accepted_within,
-        "accepted_within_share": _share(accepted_within, accepted),
-        "returned": returned,
-        "returned_within_2_working_days": returned_within,
-        "returned_within_share": _share(returned_within, returned),
-        "median_working_days_to_decision": _median_working_days(session, prefix),
-        "overdue": [
-            {
-                "filing_id": fid,
-                "filing_no": no,
-                "revision": rev,
-                "outlet_name": name,
-                "county_code": county,
-                "submitted_at": submitted,
-                "review_due_on": due,
-            }
+    return DeadlineFigures(
+        accepted=accepted,
+        accepted_within_5_working_days=accepted_within,
+        accepted_within_share=_share(accepted_within, accepted),
+        returned=returned,
+        returned_within_2_working_days=returned_within,
+        returned_within_share=_share(returned_within, returned),
+        median_working_days_to_decision=_median_working_days(session, prefix),
+        overdue=[
+            OverdueSubmission(
+                filing_id=fid,
+                filing_no=no,
+                revision=rev,
+                outlet_name=name,
+                county_code=county,
+                submitted_at=aware(submitted),
+                review_due_on=due,
+            )
             for fid, no, rev, name, county, submitted, due in overdue_rows
         ],
-    }
+    )
 
 
-def inspection_figures(session: Session, jurisdiction: str, prefix: str) -> dict[str, Any]:
+def inspection_figures(session: Session, jurisdiction: str, prefix: str) -> InspectionFigures:
     in_scope = col(InspectionPlan.region_code).startswith(prefix)
     plans = dict(
         session.exec(
@@ -273,102 +316,82 @@ def inspection_figures(session: Session, jurisdiction: str, prefix: str) -> dict
         ).all()
     )
     overdue = results.overdue(session, within=jurisdiction)
-    return {
-        "plans": plans,
-        "objects_drawn": objects,
-        "results_recorded": recorded,
-        "outcomes": outcomes,
-        "published_within_20_working_days": int(on_time),
-        "published_within_share": _share(int(on_time), recorded),
-        "overdue": len(overdue),
-        "overdue_list": overdue,
-    }
+    return InspectionFigures(
+        plans=plans,
+        objects_drawn=objects,
+        results_recorded=recorded,
+        outcomes=outcomes,
+        published_within_20_working_days=int(on_time),
+        published_within_share=_share(int(on_time), recorded),
+        overdue=len(overdue),
+        overdue_list=overdue,
+    )
 
 
-def overview(session: Session, *, jurisdiction: str) -> dict[str, Any]:
+def overview(session: Session, *, jurisdiction: str) -> StatsOverview:
     prefix = regions.region_prefix(jurisdiction)
     brand_townships = _brand_townships(session, prefix)
-    return {
-        "jurisdiction": jurisdiction,
-        "as_of": clock.today(),
-        "coverage": coverage(session, prefix, brand_townships),
-        "filings": filing_figures(session, prefix, brand_townships),
-        "deadlines": deadline_figures(session, prefix),
-        "inspections": inspection_figures(session, jurisdiction, prefix),
-    }
+    return StatsOverview(
+        jurisdiction=jurisdiction,
+        as_of=clock.today(),
+        coverage=coverage(session, prefix, brand_townships),
+        filings=filing_figures(session, prefix, brand_townships),
+        deadlines=deadline_figures(session, prefix),
+        inspections=inspection_figures(session, jurisdiction, prefix),
+    )
 
 
 # --- CSV exports: one per table of the overview ------------------------------------------
 
 
-def tables(figures: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    cov, fil, dead, ins = (
-        figures["coverage"],
-        figures["filings"],
-        figures["deadlines"],
-        figures["inspections"],
-    )
+def tables(figures: StatsOverview) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    cov, fil, dead, ins = figures.coverage, figures.filings, figures.deadlines, figures.inspections
     return {
         "coverage": (
             ["区县代码", "区县", "乡镇数", "已覆盖", "覆盖率"],
             [
-                [c["county_code"], c["county_name"], c["townships"], c["covered"], c["ratio"]]
-                for c in cov["by_county"]
+                [c.county_code, c.county_name, c.townships, c.covered, c.ratio]
+                for c in cov.by_county
             ],
         ),
         "uncovered": (
             ["区县代码", "区县", "乡镇代码", "乡镇"],
             [
-                [u["county_code"], u["county_name"], t["code"], t["name"]]
-                for u in cov["uncovered"]
-                for t in u["townships"]
+                [u.county_code, u.county_name, t.code, t.name]
+                for u in cov.uncovered
+                for t in u.townships
             ],
         ),
         "brand-coverage": (
             ["品牌", "品牌名称", "覆盖乡镇数", "覆盖率", "覆盖乡镇代码"],
-            [
-                [b["brand"], b["name"], b["covered"], b["ratio"], " ".join(b["townships"])]
-                for b in cov["by_brand"]
-            ],
+            [[b.brand, b.name, b.covered, b.ratio, " ".join(b.townships)] for b in cov.by_brand],
         ),
-        "filings-by-status": (
-            ["状态", "数量"],
-            [[k, v] for k, v in sorted(fil["by_status"].items())],
-        ),
+        "filings-by-status": (["状态", "数量"], [[k, v] for k, v in sorted(fil.by_status.items())]),
         "filings-by-county": (
             ["区县代码", "备案总数", "在用网点"],
-            [[c["county_code"], c["total"], c["in_force"]] for c in fil["by_county"]],
+            [[c.county_code, c.total, c.in_force] for c in fil.by_county],
         ),
         "filings-by-brand": (
             ["品牌", "在用网点"],
-            [[b["brand"], b["outlets_in_force"]] for b in fil["by_brand"]],
+            [[b.brand, b.outlets_in_force] for b in fil.by_brand],
         ),
         "overdue-submissions": (
             ["备案ID", "备案编号", "版本", "网点名称", "区县代码", "提交时间", "应办结日期"],
             [
                 [
-                    o["filing_id"],
-                    o["filing_no"],
-                    o["revision"],
-                    o["outlet_name"],
-                    o["county_code"],
-                    o["submitted_at"],
-                    o["review_due_on"],
+                    o.filing_id,
+                    o.filing_no,
+                    o.revision,
+                    o.outlet_name,
+                    o.county_code,
+                    o.submitted_at,
+                    o.review_due_on,
                 ]
-                for o in dead["overdue"]
+                for o in dead.overdue
             ],
         ),
         "inspection-outcomes": (
             ["检查结果", "数量"],
-            [[k, v] for k, v in sorted(ins["outcomes"].items())],
+            [[k, v] for k, v in sorted(ins.outcomes.items())],
         ),
     }
-
-
-def to_csv(header: list[str], rows: list[list[Any]]) -> str:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()

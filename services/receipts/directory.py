@@ -5,14 +5,13 @@ PostgreSQL's pg_trgm (both created by the migration). A trigram index answers qu
 or more characters; shorter ones (a two-character place name) fall back to a scan with LIKE.
 """
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, func, or_, text
 from sqlmodel import Session, col, select
 
+from core import spreadsheet
 from core.db import is_postgresql
 from domain.identifiers import mask_mobile, mask_name
 from domain.vocabulary import FilingStatus
@@ -188,11 +187,7 @@ CSV_COLUMNS = [
 
 
 def to_csv(rows: list[PublicOutlet]) -> str:
-    """UTF-8 with a BOM, so Excel opens the Chinese text correctly."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([title for title, _ in CSV_COLUMNS])
-    for row in rows:
-        writer.writerow([getattr(row, field) for _, field in CSV_COLUMNS])
-    return buffer.getvalue()
+    return spreadsheet.to_csv(
+        [title for title, _ in CSV_COLUMNS],
+        ([getattr(row, field) for _, field in CSV_COLUMNS] for row in rows),
+    )
