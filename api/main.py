@@ -4,6 +4,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from api import problems
+from api.middleware import RequestIdMiddleware
 from api.routes import (
     audit,
     auth,
@@ -17,6 +18,8 @@ from api.routes import (
     stats,
     users,
 )
+from core import logs
+from core.config import get_settings
 from web import pages as web
 
 API_PREFIX = "/api/v1"
@@ -52,7 +55,10 @@ def _document_roles(router: APIRouter) -> None:
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_format)
     app = FastAPI(title="快递末端网点备案服务", version="0.1.0", description=DESCRIPTION)
+    app.add_middleware(RequestIdMiddleware)
     problems.install(app)
     app.mount("/static", web.static_files, name="static")
     # Routes are matched in order, router by router: the public hot paths come first.

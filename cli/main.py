@@ -110,13 +110,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if not _require_current_schema():
         return 2
+    # The app configures logging itself (LOG_LEVEL, LOG_FORMAT); uvicorn's loggers propagate to it.
     uvicorn.run(
         "api.main:app",
         host=args.host,
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
-        log_level="info",
+        log_config=None,
     )
     return 0
 

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = 8 * 60
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = (
+        "INFO"
+    )
+    log_format: Literal["console", "json"] = "console"
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> "Settings":

@@ -1,9 +1,13 @@
+import logging
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from core.db import get_engine
 from core.migrate import schema_is_current
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -23,6 +27,7 @@ def readyz() -> JSONResponse:
             connection.execute(text("SELECT 1"))
         current = schema_is_current(engine)
     except Exception:
+        logger.warning("readiness check: database unreachable", exc_info=True)
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     if not current:
         return JSONResponse({"status": "unavailable", "database": "schema behind"}, status_code=503)

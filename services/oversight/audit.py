@@ -8,17 +8,20 @@ breaks the chain at that row.
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session, col, select
 
 from core import clock
 from core.db import is_postgresql
 from models.audit import AuditEntry
 from models.base import aware
+
+logger = logging.getLogger("outlet_filing.changes")
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_ID = 0x0A0D17  # any constant shared by every worker
@@ -71,7 +74,25 @@ def append(
     entry.hash = entry_hash(entry)
     session.add(entry)
     session.flush()
+    # Logged once the transaction commits (a rolled-back change never happened); ids only.
+    session.info.setdefault(_PENDING_LOG, []).append(
+        f"{action} {entity}={entity_id} actor={actor_id} audit={entry.id}"
+    )
     return entry
+
+
+_PENDING_LOG = "audit_log_lines"
+
+
+@event.listens_for(Session, "after_commit")
+def _log_committed_changes(session: Session) -> None:
+    for line in session.info.pop(_PENDING_LOG, []):
+        logger.info(line)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_changes(session: Session) -> None:
+    session.info.pop(_PENDING_LOG, None)
 
 
 @dataclass

@@ -12,6 +12,7 @@ A cached answer carries the generation it was read under; it is served only whil
 generation is unchanged, so a read racing a commit can never be cached as current.
 """
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -27,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from core.db import get_engine
 from services.receipts import issuing as receipts
+
+logger = logging.getLogger(__name__)
 
 CHANNEL = "receipt_changed"
 _MISSING = object()
@@ -130,7 +133,8 @@ class PostgresReader(PublicReader):
                     for _ in connection.notifies():
                         self.generation += 1
             except Exception:
-                pass
+                # Keep serving (uncached) and reconnect; say why, since the cache is off meanwhile.
+                logger.warning("receipt listener lost its connection; retrying", exc_info=True)
             self.listening = False
             self.generation += 1
             time.sleep(1)
