@@ -5,17 +5,27 @@ import io
 import random
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 from stdnum.cn import ric, uscc
 
 from core import clock
 from core.config import get_settings
 from core.storage import get_storage
+from domain.vocabulary import (
+    BusinessScope,
+    DocumentKind,
+    EnterpriseStatus,
+    Outcome,
+    OutletType,
+    RegionLevel,
+)
 from models.enterprise import Enterprise
+from models.filing import Filing
 from models.inspection import Inspection
 from models.region import Region
 from models.user import User
@@ -156,6 +166,7 @@ INSPECTORS = [
     ("ZF45110007", "覃明", "451123"),
     ("ZF45110008", "罗晓东", "451100"),
 ]
+DEMO_FINDING = "收寄验视记录不全，已责令限期整改"
 DEMO_SOURCES = [[4, 7, 2], [3, 9, 15, 21, 28, 33]]
 
 
@@ -210,20 +221,23 @@ def seed_inspections(session: Session, admin: User) -> list[DemoLogin]:
     )
     plans.announce(session, plan, admin=admin)
     draws.run_draw(session, plan, admin=admin, sources=DEMO_SOURCES)
-    outcomes = ["no_problem", "rectification", "no_problem", "case_filed"]
+    outcomes = [Outcome.NO_PROBLEM, Outcome.RECTIFICATION, Outcome.NO_PROBLEM, Outcome.CASE_FILED]
     drawn = session.exec(
-        select(Inspection).where(Inspection.plan_id == plan.id).order_by(Inspection.m)
+        select(Inspection).where(Inspection.plan_id == plan.id).order_by(col(Inspection.m))
     ).all()
     for index, inspection in enumerate(drawn[: len(outcomes)]):
         user = session.exec(select(User).where(User.username == members[inspection.team[0]])).one()
-        _, inspector = results.get_assigned(session, inspection.id, user)  # type: ignore[arg-type]
+        assert inspection.id is not None
+        _, inspector = results.get_assigned(session, inspection.id, user)
         results.record_result(
             session,
             inspection,
             inspector,
             inspected_on=today - timedelta(days=10 - index),
             outcome=outcomes[index],
-            findings="" if outcomes[index] == "no_problem" else "收寄验视记录不全，已责令限期整改",
+            findings=""
+            if outcomes[index] == Outcome.NO_PROBLEM
+            else "收寄验视记录不全，已责令限期整改",
         )
     return logins
 
@@ -290,124 +304,159 @@ def _person(rng: random.Random) -> dict[str, str]:
     }
 
 
-def seed_filings(session: Session, reviewer: User) -> int:
-    """Outlets in most townships, in every state, with a history spread over recent weeks."""
-    rng = random.Random(20261129)
-    stored_samples = {
-        kind: (name, *_store(content)) for kind, (name, content) in sample_documents().items()
-    }
-    sniffed = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+@dataclass(frozen=True)
+class _Slot:
+    """One demo outlet: where, which operator, and the state it is brought to."""
+
+    index: int
+    township: Region
+    state: str
+    operator: User
+    enterprise: Enterprise
+    brand: str
+
+
+def _slots(session: Session) -> list[_Slot]:
+    """Every covered township gets an outlet in force (some with a change under review); every
+    third gets a second outlet in one of the other states, some of them the operator whose
+    licence is cancelled later (its outlets lapse)."""
     operators = session.exec(
         select(User, Enterprise)
-        .join(Enterprise, Enterprise.id == User.enterprise_id)
-        .where(Enterprise.status == "approved")
-        .order_by(Enterprise.id)
+        .join(Enterprise, col(Enterprise.id) == User.enterprise_id)
+        .where(Enterprise.status == EnterpriseStatus.APPROVED)
+        .order_by(col(Enterprise.id))
     ).all()
     townships = session.exec(
-        select(Region).where(Region.level.in_(["township", "subdistrict"])).order_by(Region.code)
+        select(Region)
+        .where(col(Region.level).in_([RegionLevel.TOWNSHIP, RegionLevel.SUBDISTRICT]))
+        .order_by(col(Region.code))
     ).all()
-    now = clock.now()
-    # Every covered township gets an outlet in force (some with a change under review); every
-    # third gets a second outlet in one of the other states, some of them the operator whose
-    # licence is cancelled later (its outlets lapse).
     covered = [t for t in townships if t.code not in UNCOVERED]
     cancelled = len(operators) - 1  # the last demo enterprise (JD)
-    slots = []
+    placed: list[tuple[Region, str, int]] = []
     for i, township in enumerate(covered):
-        slots.append((township, "change" if i % 9 == 4 else "filed", i % cancelled))
+        placed.append((township, "change" if i % 9 == 4 else "filed", i % cancelled))
         if i % 3 == 0:
             state = EXTRA_STATES[(i // 3) % len(EXTRA_STATES)]
             to_lapse = state == "filed" or (i // 3) % 4 == 0
-            slots.append((township, state, cancelled if to_lapse else (i + 3) % cancelled))
-    count = 0
-    for index, (township, state, operator_index) in enumerate(slots):
-        operator, enterprise = operators[operator_index]
+            placed.append((township, state, cancelled if to_lapse else (i + 3) % cancelled))
+    return [
+        _Slot(index, township, state, *operators[op], DEMO_ENTERPRISES[op][0])
+        for index, (township, state, op) in enumerate(placed)
+    ]
+
+
+def _content(slot: _Slot, opened: datetime, rng: random.Random) -> dict[str, Any]:
+    township, index = slot.township, slot.index
+    cooperative = index % 5 == 2
+    outlet = {
+        "name": f"{township.name}{slot.enterprise.name[:4].replace('贺州', '')}快递服务站",
+        "type": OutletType.COOPERATIVE if cooperative else OutletType.SELF_OPERATED,
+        "scope": [BusinessScope.COLLECT, BusinessScope.DELIVER]
+        if index % 4
+        else [BusinessScope.DELIVER],
+        "brands": [slot.brand],
+        "county_code": township.parent_code,
+        "township_code": township.code,
+        "address": f"{township.name}{rng.choice(STREETS)}{rng.randint(1, 188)}号",
+        "opened_on": opened.date().isoformat(),
+        "business_hours": "08:00-20:00",
+        "floor_area_m2": float(rng.randint(15, 120)),
+        "staff_count": rng.randint(1, 6),
+        "has_cctv": index % 6 != 0,
+    }
+    raw: dict[str, Any] = {"outlet": outlet, "person_in_charge": _person(rng)}
+    if cooperative:
+        partner_body = f"92451100MA5L{index:05d}"
+        raw["partner"] = {
+            "name": f"{township.name}便民超市",
+            "id_number_or_uscc": partner_body + uscc.calc_check_digit(partner_body),
+            "mobile": f"139774{index:05d}",
+        }
+    return raw
+
+
+def _attach_documents(
+    session: Session, filing: Filing, slot: _Slot, samples: dict[str, tuple[str, str, int]]
+) -> None:
+    kinds = [DocumentKind.BUSINESS_LICENCE, DocumentKind.ID_DOCUMENT, DocumentKind.PREMISES_PHOTO]
+    if slot.enterprise.is_branch:
+        kinds.append(DocumentKind.AUTHORISATION_LETTER)
+    if slot.index % 5 == 2:
+        kinds.append(DocumentKind.COOPERATION_AGREEMENT)
+    for kind in kinds:
+        name, sha256, size = samples[kind]
+        content_type = SNIFFED[name.rsplit(".", 1)[1]]
+        documents.add_document(
+            session,
+            filing,
+            actor=slot.operator,
+            file=documents.StoredFile(kind, name, content_type, size, sha256),
+        )
+
+
+def _after_acceptance(
+    session: Session, filing: Filing, slot: _Slot, reviewer: User, rng: random.Random, on: date
+) -> None:
+    """A filed outlet's later life: a change under review, closure or revocation."""
+    if slot.state == "change":
+        actions.open_new_change(
+            session, filing, actor=slot.operator, changed_on=on, reason="负责人变更"
+        )
+        actions.update(
+            session, filing, actor=slot.operator, patch={"person_in_charge": _person(rng)}
+        )
+        actions.submit(session, filing, actor=slot.operator)
+    elif slot.state == "closed":
+        actions.close(session, filing, actor=slot.operator, closed_on=on, reason="租约到期停业")
+    elif slot.state == "revoked":
+        actions.revoke(session, filing, reviewer=reviewer, reason="核查发现场所与备案信息不符")
+
+
+RETURN_CORRECTIONS = [
+    {"field": "outlet.address", "reason": "地址须写到门牌号"},
+    {"document": "premises_photo", "reason": "门头照片须能看清招牌"},
+]
+SNIFFED = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+
+
+def seed_filings(session: Session, reviewer: User) -> int:
+    """Outlets in most townships, in every state, with a history spread over recent weeks."""
+    rng = random.Random(20261129)
+    samples = {
+        kind: (name, *_store(content)) for kind, (name, content) in sample_documents().items()
+    }
+    now = clock.now()
+    slots = _slots(session)
+    for slot in slots:
         opened = now - timedelta(days=rng.randint(25, 400))
-        late = index % 9 == 4
+        late = slot.index % 9 == 4
         submitted_at = opened + timedelta(days=rng.randint(21, 40) if late else rng.randint(2, 18))
-        if state == "overdue":
+        if slot.state == "overdue":
             submitted_at = now - timedelta(days=16)
             opened = submitted_at - timedelta(days=5)
-        if submitted_at > now - timedelta(days=3):
-            submitted_at = now - timedelta(days=3)
-        cooperative = index % 5 == 2
-        outlet = {
-            "name": f"{township.name}{enterprise.name[:4].replace('贺州', '')}快递服务站",
-            "type": "cooperative" if cooperative else "self_operated",
-            "scope": ["collect", "deliver"] if index % 4 else ["deliver"],
-            "brands": [DEMO_ENTERPRISES[operator_index][0]],
-            "county_code": township.parent_code,
-            "township_code": township.code,
-            "address": f"{township.name}{rng.choice(STREETS)}{rng.randint(1, 188)}号",
-            "opened_on": opened.date().isoformat(),
-            "business_hours": "08:00-20:00",
-            "floor_area_m2": float(rng.randint(15, 120)),
-            "staff_count": rng.randint(1, 6),
-            "has_cctv": index % 6 != 0,
-        }
-        raw = {"outlet": outlet, "person_in_charge": _person(rng)}
-        if cooperative:
-            partner_body = f"92451100MA5L{index:05d}"
-            raw["partner"] = {
-                "name": f"{township.name}便民超市",
-                "id_number_or_uscc": partner_body + uscc.calc_check_digit(partner_body),
-                "mobile": f"139774{index:05d}",
-            }
+        submitted_at = min(submitted_at, now - timedelta(days=3))
         with clock.frozen_at(opened + timedelta(days=1)):
-            filing = actions.create(session, operator=operator, raw=raw)
-            kinds = ["business_licence", "id_document", "premises_photo"]
-            if enterprise.is_branch:
-                kinds.append("authorisation_letter")
-            if cooperative:
-                kinds.append("cooperation_agreement")
-            if state != "draft":
-                for kind in kinds:
-                    name, sha256, size = stored_samples[kind]
-                    documents.add_document(
-                        session,
-                        filing,
-                        actor=operator,
-                        file=documents.StoredFile(
-                            kind, name, sniffed[name.rsplit(".", 1)[1]], size, sha256
-                        ),
-                    )
-        count += 1
-        if state == "draft":
+            filing = actions.create(
+                session, operator=slot.operator, raw=_content(slot, opened, rng)
+            )
+            if slot.state != "draft":
+                _attach_documents(session, filing, slot, samples)
+        if slot.state == "draft":
             continue
         with clock.frozen_at(submitted_at):
-            actions.submit(session, filing, actor=operator)
-        if state in ("submitted", "overdue"):
+            actions.submit(session, filing, actor=slot.operator)
+        if slot.state in ("submitted", "overdue"):
             continue
         decided_at = submitted_at + timedelta(days=rng.randint(1, 6))
         with clock.frozen_at(decided_at):
-            if state == "returned":
+            if slot.state == "returned":
                 actions.return_for_correction(
-                    session,
-                    filing,
-                    reviewer=reviewer,
-                    corrections=[
-                        {"field": "outlet.address", "reason": "地址须写到门牌号"},
-                        {"document": "premises_photo", "reason": "门头照片须能看清招牌"},
-                    ],
+                    session, filing, reviewer=reviewer, corrections=RETURN_CORRECTIONS
                 )
                 continue
             actions.accept(session, filing, reviewer=reviewer)
         later = min(decided_at + timedelta(days=rng.randint(10, 60)), now - timedelta(days=1))
         with clock.frozen_at(later):
-            if state == "change":
-                actions.open_new_change(
-                    session, filing, actor=operator, changed_on=later.date(), reason="负责人变更"
-                )
-                actions.update(
-                    session, filing, actor=operator, patch={"person_in_charge": _person(rng)}
-                )
-                actions.submit(session, filing, actor=operator)
-            elif state == "closed":
-                actions.close(
-                    session, filing, actor=operator, closed_on=later.date(), reason="租约到期停业"
-                )
-            elif state == "revoked":
-                actions.revoke(
-                    session, filing, reviewer=reviewer, reason="核查发现场所与备案信息不符"
-                )
-    return count
+            _after_acceptance(session, filing, slot, reviewer, rng, later.date())
+    return len(slots)

@@ -1,10 +1,13 @@
 """Reading filings: the revision shown, the open change, documents, history and the scoped list."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import exists, false, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from core import clock
 from domain.errors import (
@@ -30,7 +33,7 @@ def revision(session: Session, revision_id: int | None) -> FilingRevision | None
 def documents_of(session: Session, revision_id: int) -> list[Document]:
     return list(
         session.exec(
-            select(Document).where(Document.revision_id == revision_id).order_by(Document.id)
+            select(Document).where(Document.revision_id == revision_id).order_by(col(Document.id))
         ).all()
     )
 
@@ -66,7 +69,7 @@ def history(session: Session, filing: Filing) -> list[tuple[FilingEvent, str | N
         select(FilingEvent, User.display_name)
         .join(User, col(User.id) == FilingEvent.actor_id, isouter=True)
         .where(FilingEvent.filing_id == filing.id)
-        .order_by(FilingEvent.id)
+        .order_by(col(FilingEvent.id))
     ).all()
     return [(event, name) for event, name in rows]
 
@@ -93,7 +96,18 @@ class ListFilters:
     queue: bool = False
 
 
-def scoped_query(user: User):  # type: ignore[no-untyped-def]
+FilingQuery = Select[Filing, FilingRevision]
+
+
+class FilingRow(NamedTuple):
+    """A listed filing, the revision shown for it, and its open change (filed outlets only)."""
+
+    filing: Filing
+    shown: FilingRevision
+    change: FilingRevision | None
+
+
+def scoped_query(user: User) -> FilingQuery:
     """Filings the user may see, joined with the revision shown for each."""
     shown_id = func.coalesce(Filing.current_revision_id, Filing.open_revision_id)
     query = select(Filing, FilingRevision).join(FilingRevision, col(FilingRevision.id) == shown_id)
@@ -103,17 +117,18 @@ def scoped_query(user: User):  # type: ignore[no-untyped-def]
         return query.where(
             col(Filing.county_code).startswith(regions.region_prefix(user.jurisdiction))
         )
-    return query.where(False)  # type: ignore[arg-type]
+    return query.where(false())
 
 
-def list_filings(
-    session: Session, user: User, filters: ListFilters, *, limit: int, offset: int
-) -> tuple[list[tuple[Filing, FilingRevision, FilingRevision | None]], int]:
-    query = scoped_query(user)
-    working = select(FilingRevision.id).where(
+def _awaiting_decision() -> SelectOfScalar[int | None]:
+    """The working revision of the outer query's filing, when it awaits a decision."""
+    return select(col(FilingRevision.id)).where(
         FilingRevision.id == Filing.open_revision_id,
         FilingRevision.status == RevisionStatus.SUBMITTED,
     )
+
+
+def _filtered(query: FilingQuery, filters: ListFilters) -> FilingQuery:
     if filters.status:
         query = query.where(Filing.status == filters.status)
     if filters.county:
@@ -123,8 +138,8 @@ def list_filings(
     if filters.brand:
         query = query.where(
             exists().where(
-                RevisionBrand.revision_id == FilingRevision.id,
-                RevisionBrand.brand_code == filters.brand,
+                col(RevisionBrand.revision_id) == FilingRevision.id,
+                col(RevisionBrand.brand_code) == filters.brand,
             )
         )
     if filters.q:
@@ -138,23 +153,28 @@ def list_filings(
         )
     if filters.late is not None:
         query = query.where(FilingRevision.late == filters.late)
-    today = clock.today()
     if filters.overdue:
-        query = query.where(
-            exists(working.where(col(FilingRevision.review_due_on) < today).correlate(Filing))
-        )
+        overdue = _awaiting_decision().where(col(FilingRevision.review_due_on) < clock.today())
+        query = query.where(exists(overdue.correlate(Filing)))
     if filters.queue:
-        query = query.where(exists(working.correlate(Filing)))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    if filters.queue:
-        pending = FilingRevision.__table__.alias("pending")  # type: ignore[attr-defined]
-        query = query.join(pending, and_(pending.c.id == Filing.open_revision_id)).order_by(
-            pending.c.review_due_on, pending.c.submitted_at, Filing.id
-        )
-    else:
-        query = query.order_by(col(Filing.updated_at).desc(), col(Filing.id).desc())
-    rows = session.exec(query.limit(limit).offset(offset)).all()
-    # The open changes of the whole page in one query, not one per row.
+        query = query.where(exists(_awaiting_decision().correlate(Filing)))
+    return query
+
+
+def _ordered(query: FilingQuery, *, queue: bool) -> FilingQuery:
+    """The review queue by due date (earliest first); otherwise the latest changed first."""
+    if not queue:
+        return query.order_by(col(Filing.updated_at).desc(), col(Filing.id).desc())
+    pending = aliased(FilingRevision, name="pending")
+    return query.join(pending, col(pending.id) == Filing.open_revision_id).order_by(
+        col(pending.review_due_on), col(pending.submitted_at), col(Filing.id)
+    )
+
+
+def _with_open_changes(
+    session: Session, rows: Sequence[tuple[Filing, FilingRevision]]
+) -> list[FilingRow]:
+    """Attaches each filed outlet's open change: the whole page in one query, not one per row."""
     change_ids = [
         f.open_revision_id for f, _ in rows if f.current_revision_id and f.open_revision_id
     ]
@@ -165,13 +185,22 @@ def list_filings(
         )
     }
     return [
-        (
+        FilingRow(
             filing,
             shown,
             changes.get(filing.open_revision_id) if filing.current_revision_id else None,
-        )  # type: ignore[arg-type]
+        )
         for filing, shown in rows
-    ], total
+    ]
+
+
+def list_filings(
+    session: Session, user: User, filters: ListFilters, *, limit: int, offset: int
+) -> tuple[list[FilingRow], int]:
+    query = _filtered(scoped_query(user), filters)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(_ordered(query, queue=filters.queue).limit(limit).offset(offset)).all()
+    return _with_open_changes(session, rows), total
 
 
 def brands_of(session: Session, revision_ids: list[int]) -> dict[int, list[str]]:

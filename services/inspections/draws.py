@@ -2,15 +2,15 @@
 stores objects, teams and inspections. Runs once: the plan row is locked, so concurrent draws
 queue and the losers find it drawn (409)."""
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlmodel import Session
 
 from core import clock
 from domain import draw
-from domain.errors import (
-    Conflict,
-    ValidationFailed,
-)
-from domain.vocabulary import SamplingMode
+from domain.errors import NotEnoughInspectors, ValidationFailed
+from domain.vocabulary import PlanAction, SamplingMode
 from models.inspection import (
     Inspection,
     InspectionMember,
@@ -21,20 +21,23 @@ from services.inspections.plans import plan_transition
 from services.oversight import audit
 
 
-class NotEnoughInspectors(Conflict):
-    code = "not_enough_inspectors"
-    message = "可回避后的检查人员不足，无法为每个检查对象组成检查组"
+@dataclass(frozen=True)
+class _Drawn:
+    """The draw computed from the frozen frame: nothing is stored yet."""
+
+    key: str
+    strata: list[draw.Stratum]
+    assignments: list[draw.Assignment]
+    candidates: dict[str, tuple[dict[str, Any], str]]  # filing number -> (candidate, stratum)
 
 
-def run_draw(
-    session: Session, plan: InspectionPlan, *, admin: User, sources: list[list[int]]
-) -> InspectionPlan:
-    """Draws objects and teams once; `not_enough_inspectors` leaves everything unsaved."""
-    new_status = plan_transition(plan, "draw")
+def _compute(plan: InspectionPlan, sources: list[list[int]]) -> _Drawn:
+    """SPEC §6 steps 2–4 on the announced frame; a draw error saves nothing."""
     if not sources or any(not values for values in sources):
         raise ValidationFailed.single(
             "sources", "validation_error", "须为每个随机源录入至少一个数值"
         )
+    candidates = {c["filing_no"]: (c, s["label"]) for s in plan.strata for c in s["candidates"]}
     try:
         key = draw.key_string(sources)
         strata = [
@@ -43,17 +46,20 @@ def run_draw(
         ]
         count = plan.sampling["count"] if plan.sampling["mode"] == SamplingMode.COUNT else None
         draw.draw_objects(key, strata, count=count)
-        by_no = {c["filing_no"]: (c, s["label"]) for s in plan.strata for c in s["candidates"]}
-        objects = [(no, by_no[no][0]["uscc"]) for stratum in strata for no in stratum.selected]
+        objects = [(no, candidates[no][0]["uscc"]) for stratum in strata for no in stratum.selected]
         pool = [draw.PoolMember(p["certificate_no"], frozenset(p["conflicts"])) for p in plan.pool]
         assignments = draw.draw_teams(key, objects, pool, plan.team_size)
     except draw.DrawError as error:
-        if error.code == "not_enough_inspectors":
+        if error.code == NotEnoughInspectors.code:
             raise NotEnoughInspectors(error.message) from None
         raise ValidationFailed.single("sources", error.code, error.message) from None
+    return _Drawn(key, strata, assignments, candidates)
+
+
+def _store_inspections(session: Session, plan: InspectionPlan, drawn: _Drawn) -> None:
     inspector_ids = {p["certificate_no"]: p["inspector_id"] for p in plan.pool}
-    for assignment in assignments:
-        candidate, label = by_no[assignment.filing_no]
+    for assignment in drawn.assignments:
+        candidate, label = drawn.candidates[assignment.filing_no]
         inspection = Inspection(
             plan_id=plan.id,  # type: ignore[arg-type]
             m=assignment.m,
@@ -68,16 +74,26 @@ def run_draw(
         for certificate_no in assignment.team:
             session.add(
                 InspectionMember(
-                    inspection_id=inspection.id, inspector_id=inspector_ids[certificate_no]
+                    inspection_id=inspection.id,  # type: ignore[arg-type]
+                    inspector_id=inspector_ids[certificate_no],
                 )
-            )  # type: ignore[arg-type]
+            )
+
+
+def run_draw(
+    session: Session, plan: InspectionPlan, *, admin: User, sources: list[list[int]]
+) -> InspectionPlan:
+    """Draws objects and teams once; `not_enough_inspectors` leaves everything unsaved."""
+    new_status = plan_transition(plan, PlanAction.DRAW)
+    drawn = _compute(plan, sources)
+    _store_inspections(session, plan, drawn)
     # A new value, not an in-place change: JSON columns only notice reassignment.
     plan.strata = [
         {**stored, "selected": computed.selected}
-        for stored, computed in zip(plan.strata, strata, strict=True)
+        for stored, computed in zip(plan.strata, drawn.strata, strict=True)
     ]
     plan.sources = [sorted(values) for values in sources]
-    plan.key_string = key
+    plan.key_string = drawn.key
     plan.status = new_status
     plan.drawn_at = clock.now()
     plan.version += 1
@@ -89,6 +105,6 @@ def run_draw(
         action="plan.draw",
         entity="inspection_plan",
         entity_id=plan.id,
-        data={"key_string": key, "objects": len(assignments)},
+        data={"key_string": drawn.key, "objects": len(drawn.assignments)},
     )
     return plan

@@ -59,23 +59,15 @@ def _wrap(text: str, width: float, size: float) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def render(receipt: Receipt, *, person_in_charge: str) -> bytes:
-    payload: dict[str, Any] = json.loads(receipt.payload)
+MARGIN = 25 * mm
+LABEL_WIDTH = 38 * mm
+QR_SIZE = 38 * mm
+BODY_TOP = A4[1] - 60 * mm
+
+
+def _detail_rows(payload: dict[str, Any], person: str) -> list[tuple[str, str]]:
     outlet = payload["outlet"]
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
-    pdf.setTitle(f"快递末端网点备案回执 {receipt.receipt_no}")
-    pdf.setAuthor(payload["authority"])
-    width, height = A4
-    left, right = 25 * mm, width - 25 * mm
-
-    pdf.setFont(FONT, 22)
-    pdf.drawCentredString(width / 2, height - 35 * mm, "快递末端网点备案回执")
-    pdf.setFont(FONT, 11)
-    pdf.drawCentredString(width / 2, height - 44 * mm, f"回执编号：{receipt.receipt_no}")
-    pdf.line(left, height - 49 * mm, right, height - 49 * mm)
-
-    rows = [
+    return [
         ("备案编号", payload["filing_no"]),
         ("网点名称", outlet["name"]),
         ("网点类型", OutletType(outlet["type"]).label),
@@ -85,40 +77,53 @@ def render(receipt: Receipt, *, person_in_charge: str) -> bytes:
         ("服务品牌", "、".join(brand["name"] for brand in payload["brands"])),
         ("开办者", payload["operator"]["name"]),
         ("统一社会信用代码", payload["operator"]["uscc"]),
-        ("网点负责人", person_in_charge),
+        ("网点负责人", person),
         ("开办日期", payload["opened_on"]),
         ("备案日期", payload["issued_on"]),
         ("备案版本", f"第 {payload['revision']} 版"),
     ]
-    y = height - 60 * mm
-    label_width = 38 * mm
+
+
+def _draw_heading(pdf: canvas.Canvas, receipt_no: str) -> None:
+    width, height = A4
+    pdf.setFont(FONT, 22)
+    pdf.drawCentredString(width / 2, height - 35 * mm, "快递末端网点备案回执")
+    pdf.setFont(FONT, 11)
+    pdf.drawCentredString(width / 2, height - 44 * mm, f"回执编号：{receipt_no}")
+    pdf.line(MARGIN, height - 49 * mm, width - MARGIN, height - 49 * mm)
+
+
+def _draw_details(pdf: canvas.Canvas, rows: list[tuple[str, str]]) -> None:
+    """The labelled rows (values wrapped clear of the QR code), then the statement."""
+    left, right = MARGIN, A4[0] - MARGIN
+    y = BODY_TOP
     for label, value in rows:
         pdf.setFont(FONT, 11)
         pdf.drawString(left, y, f"{label}：")
-        for index, line in enumerate(_wrap(str(value), right - left - label_width - 40 * mm, 11)):
-            pdf.drawString(left + label_width, y - index * 5.5 * mm, line)
+        for index, line in enumerate(_wrap(str(value), right - left - LABEL_WIDTH - 40 * mm, 11)):
+            pdf.drawString(left + LABEL_WIDTH, y - index * 5.5 * mm, line)
             if index:
                 y -= 5.5 * mm
         y -= 8 * mm
-
     y -= 4 * mm
     pdf.setFont(FONT, 11)
     for line in _wrap(STATEMENT, right - left, 11):
         pdf.drawString(left, y, line)
         y -= 6 * mm
 
-    url = verify_url(receipt.receipt_no)
-    qr_size = 38 * mm
-    pdf.drawImage(
-        ImageReader(io.BytesIO(qr_png(url))),
-        right - qr_size,
-        height - 60 * mm - qr_size,
-        qr_size,
-        qr_size,
-    )
-    pdf.setFont(FONT, 8)
-    pdf.drawRightString(right, height - 64 * mm - qr_size, "扫码核验回执状态")
 
+def _draw_qr(pdf: canvas.Canvas, url: str) -> None:
+    right = A4[0] - MARGIN
+    image = ImageReader(io.BytesIO(qr_png(url)))
+    pdf.drawImage(image, right - QR_SIZE, BODY_TOP - QR_SIZE, QR_SIZE, QR_SIZE)
+    pdf.setFont(FONT, 8)
+    pdf.drawRightString(right, BODY_TOP - 4 * mm - QR_SIZE, "扫码核验回执状态")
+
+
+def _draw_signature_and_footer(
+    pdf: canvas.Canvas, receipt: Receipt, payload: dict[str, Any], url: str
+) -> None:
+    right = A4[0] - MARGIN
     pdf.setFont(FONT, 12)
     pdf.drawRightString(right, 62 * mm, f"{payload['authority']}（备案机关）")
     pdf.drawRightString(right, 54 * mm, payload["issued_on"])
@@ -130,7 +135,22 @@ def render(receipt: Receipt, *, person_in_charge: str) -> bytes:
         "回执状态以在线核验结果为准：有效、已变更、已停业、已撤销或已失效。",
     ]
     for index, line in enumerate(footer):
-        pdf.drawString(left, 30 * mm - index * 4.5 * mm, line)
+        pdf.drawString(MARGIN, 30 * mm - index * 4.5 * mm, line)
+
+
+def render(receipt: Receipt, *, person_in_charge: str) -> bytes:
+    """The printable A4 receipt: the signed payload's data, the statement, a QR code of the
+    verify page and the issuing authority (SPEC §5)."""
+    payload: dict[str, Any] = json.loads(receipt.payload)
+    url = verify_url(receipt.receipt_no)
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    pdf.setTitle(f"快递末端网点备案回执 {receipt.receipt_no}")
+    pdf.setAuthor(payload["authority"])
+    _draw_heading(pdf, receipt.receipt_no)
+    _draw_details(pdf, _detail_rows(payload, person_in_charge))
+    _draw_qr(pdf, url)
+    _draw_signature_and_footer(pdf, receipt, payload, url)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
