@@ -4,8 +4,10 @@ against a baseline measured in the same run: an authenticated GET of the same fi
     .venv/bin/python bench/accept.py [N]      (BENCH_DATABASE_URL=postgresql+psycopg://… for PG)
 """
 
+import random
 import statistics
 import sys
+from datetime import UTC, datetime
 
 from _setup import ms, prepare_database, timed
 
@@ -19,11 +21,12 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     from api.main import app
+    from cli.demo import demo_uscc, filing_content
     from core.db import session_scope
     from core.security import create_access_token
+    from models.region import Region
     from services.accounts import enterprises
     from services.accounts import users as accounts
-    from tests.factories import filing_body, valid_uscc
 
     with session_scope() as session:
         reviewer = accounts.create_user(
@@ -37,7 +40,7 @@ def main() -> None:
         enterprise = enterprises.register(
             session,
             name="基准测试快递有限公司",
-            uscc=valid_uscc(1),
+            uscc=demo_uscc(90001),
             licence_no="桂邮1",
             region_code="451102",
             is_branch=False,
@@ -48,11 +51,22 @@ def main() -> None:
         )
         enterprises.approve(session, enterprise, approver=reviewer)
         operator = accounts.authenticate(session, username="bench-operator", password="x" * 12)
+        assert operator is not None
+        township = session.get(Region, "451102101")
+        assert township is not None
+        rng = random.Random(1)
+        opened = datetime(2026, 11, 1, tzinfo=UTC)
         ids = []
         for n in range(N):
-            filing = actions.create(
-                session, operator=operator, raw=filing_body(name=f"网点{n}", opened_on="2026-11-01")
+            raw = filing_content(
+                township=township,
+                operator_name="基准测试",
+                brand="SF",
+                index=n * 5,  # self-operated: no partner documents
+                opened=opened,
+                rng=rng,
             )
+            filing = actions.create(session, operator=operator, raw=raw)
             for kind in ("business_licence", "id_document", "premises_photo"):
                 documents.add_document(
                     session,

@@ -346,16 +346,25 @@ def _slots(session: Session) -> list[_Slot]:
     ]
 
 
-def _content(slot: _Slot, opened: datetime, rng: random.Random) -> dict[str, Any]:
-    township, index = slot.township, slot.index
+def filing_content(
+    *,
+    township: Region,
+    operator_name: str,
+    brand: str,
+    index: int,
+    opened: datetime,
+    rng: random.Random,
+) -> dict[str, Any]:
+    """A believable filing body (SPEC §4.1) for the `index`-th demo outlet in `township`;
+    every fifth is cooperative (with a partner)."""
     cooperative = index % 5 == 2
     outlet = {
-        "name": f"{township.name}{slot.enterprise.name[:4].replace('贺州', '')}快递服务站",
+        "name": f"{township.name}{operator_name[:4].replace('贺州', '')}快递服务站",
         "type": OutletType.COOPERATIVE if cooperative else OutletType.SELF_OPERATED,
         "scope": [BusinessScope.COLLECT, BusinessScope.DELIVER]
         if index % 4
         else [BusinessScope.DELIVER],
-        "brands": [slot.brand],
+        "brands": [brand],
         "county_code": township.parent_code,
         "township_code": township.code,
         "address": f"{township.name}{rng.choice(STREETS)}{rng.randint(1, 188)}号",
@@ -438,7 +447,16 @@ def seed_filings(session: Session, reviewer: User) -> int:
         submitted_at = min(submitted_at, now - timedelta(days=3))
         with clock.frozen_at(opened + timedelta(days=1)):
             filing = actions.create(
-                session, operator=slot.operator, raw=_content(slot, opened, rng)
+                session,
+                operator=slot.operator,
+                raw=filing_content(
+                    township=slot.township,
+                    operator_name=slot.enterprise.name,
+                    brand=slot.brand,
+                    index=slot.index,
+                    opened=opened,
+                    rng=rng,
+                ),
             )
             if slot.state != "draft":
                 _attach_documents(session, filing, slot, samples)

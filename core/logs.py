@@ -64,3 +64,5 @@ def configure(level: str = "INFO", log_format: str = "console") -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for chatty in ("httpx", "httpcore"):  # a line per outgoing request: our own tests and tools
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
