@@ -2,6 +2,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.vocabulary import Role
 from schemas.common import Password, RegionCode, ShortText, Username
 
 
@@ -30,7 +31,7 @@ class UserPublic(BaseModel):
 
     id: int
     username: str
-    role: str
+    role: Role
     jurisdiction: str
     display_name: str
     enterprise_id: int | None

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.vocabulary import EnterpriseStatus
 from schemas.common import Mobile, Password, RegionCode, ShortText, Text, Uscc, Username
 
 
@@ -32,7 +33,7 @@ class EnterprisePublic(BaseModel):
     is_branch: bool
     contact_name: str
     contact_mobile: str
-    status: str
+    status: EnterpriseStatus
     created_at: datetime
     approved_at: datetime | None
     licence_cancelled_at: datetime | None

@@ -2,24 +2,22 @@
 need the database (regions, brands) and the rules across fields live in services.filing_rules."""
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from domain import identifiers
+from domain.vocabulary import (
+    BusinessScope,
+    Decision,
+    DocumentKind,
+    FilingStatus,
+    OutletType,
+    RevisionStatus,
+    RiskLevel,
+)
 from schemas.common import IdNumber, LongText, Mobile, ShortText, Text
-
-Scope = Literal["collect", "deliver"]
-DocumentKind = Literal[
-    "business_licence",
-    "id_document",
-    "premises_photo",
-    "authorisation_letter",
-    "cooperation_agreement",
-    "premises_proof",
-    "other",
-]
 
 
 def _uscc_or_id(value: str) -> str:
@@ -42,8 +40,8 @@ class OutletData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Text
-    type: Literal["self_operated", "cooperative"]
-    scope: list[Scope] = Field(min_length=1, max_length=2)
+    type: OutletType
+    scope: list[BusinessScope] = Field(min_length=1, max_length=2)
     brands: list[Annotated[str, StringConstraints(max_length=16)]] = Field(
         min_length=1, max_length=20
     )
@@ -106,7 +104,7 @@ class Correction(BaseModel):
 class ReviewDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["accept", "return"]
+    decision: Decision
     corrections: list[Correction] = Field(default_factory=list, max_length=50)
 
 
@@ -132,7 +130,7 @@ class Revocation(BaseModel):
 
 class DocumentPublic(BaseModel):
     id: int
-    kind: str
+    kind: DocumentKind
     filename: str
     size: int
     sha256: str
@@ -142,7 +140,7 @@ class DocumentPublic(BaseModel):
 
 class ChangePublic(BaseModel):
     revision: int
-    status: str
+    status: RevisionStatus
     changed_on: date | None
     late: bool
     submitted_at: datetime | None
@@ -157,7 +155,7 @@ class ChangePublic(BaseModel):
 class FilingPublic(BaseModel):
     id: int
     enterprise_id: int
-    status: str
+    status: FilingStatus
     filing_no: str | None
     receipt_no: str | None
     revision: int
@@ -170,7 +168,7 @@ class FilingPublic(BaseModel):
     partner: dict[str, Any] | None
     documents: list[DocumentPublic]
     corrections: list[dict[str, str]]
-    risk_level: str
+    risk_level: RiskLevel
     change: ChangePublic | None
     closed_on: date | None
     end_reason: str | None
@@ -181,7 +179,7 @@ class FilingPublic(BaseModel):
 
 class FilingSummary(BaseModel):
     id: int
-    status: str
+    status: FilingStatus
     filing_no: str | None
     revision: int
     outlet_name: str
@@ -191,7 +189,7 @@ class FilingSummary(BaseModel):
     brands: list[str]
     late: bool
     review_due_on: date | None
-    change_status: str | None
+    change_status: RevisionStatus | None
     version: int
 
 

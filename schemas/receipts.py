@@ -3,12 +3,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from domain.vocabulary import ReceiptStatus
+
 
 class PublicReceipt(BaseModel):
     """What anyone sees when checking a receipt. No personal data."""
 
     receipt_no: str
-    status: str
+    status: ReceiptStatus
     status_label: str
     filing_no: str
     revision: int

@@ -1,12 +1,13 @@
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.vocabulary import RegionLevel
 from schemas.common import ShortText
 
 
 class RegionNode(BaseModel):
     code: str
     name: str
-    level: str
+    level: RegionLevel
     children: list["RegionNode"] = Field(default_factory=list)
 
 
