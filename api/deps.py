@@ -1,6 +1,6 @@
 """Request dependencies: the per-request transaction, the caller, and who may call what."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -45,21 +45,21 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_roles(*allowed: str) -> Callable[[User], User]:
-    """A dependency that lets only the given roles through (documented in OpenAPI)."""
+class RequireRoles:
+    """A dependency that lets only the given roles through; `roles` documents them in OpenAPI."""
 
-    def dependency(user: CurrentUser) -> User:
-        if user.role not in allowed:
+    def __init__(self, *roles: str) -> None:
+        self.roles: tuple[str, ...] = roles
+
+    def __call__(self, user: CurrentUser) -> User:
+        if user.role not in self.roles:
             raise Forbidden()
         return user
 
-    dependency.roles = allowed  # type: ignore[attr-defined]
-    return dependency
 
-
-Operator = Annotated[User, Depends(require_roles(Role.OPERATOR))]
-Reviewer = Annotated[User, Depends(require_roles(Role.REVIEWER, Role.ADMIN))]
-Admin = Annotated[User, Depends(require_roles(Role.ADMIN))]
-Inspector = Annotated[User, Depends(require_roles(Role.INSPECTOR))]
-Staff = Annotated[User, Depends(require_roles(Role.REVIEWER, Role.ADMIN, Role.INSPECTOR))]
-AnyUser = Annotated[User, Depends(require_roles(*Role))]
+Operator = Annotated[User, Depends(RequireRoles(Role.OPERATOR))]
+Reviewer = Annotated[User, Depends(RequireRoles(Role.REVIEWER, Role.ADMIN))]
+Admin = Annotated[User, Depends(RequireRoles(Role.ADMIN))]
+Inspector = Annotated[User, Depends(RequireRoles(Role.INSPECTOR))]
+Staff = Annotated[User, Depends(RequireRoles(Role.REVIEWER, Role.ADMIN, Role.INSPECTOR))]
+AnyUser = Annotated[User, Depends(RequireRoles(*Role))]

@@ -4,6 +4,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from api import problems
+from api.deps import RequireRoles
 from api.middleware import RequestIdMiddleware
 from api.routes import (
     audit,
@@ -37,9 +38,8 @@ def _roles_of(route: APIRoute) -> tuple[str, ...] | None:
     pending = list(route.dependant.dependencies)
     while pending:
         dependant = pending.pop()
-        roles = getattr(dependant.call, "roles", None)
-        if roles:
-            return tuple(roles)
+        if isinstance(dependant.call, RequireRoles) and dependant.call.roles:
+            return dependant.call.roles
         pending.extend(dependant.dependencies)
     return None
 

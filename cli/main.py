@@ -7,6 +7,7 @@ Each command imports what it needs when it runs, so the offline verifiers (`veri
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Protocol
 
 from core.config import get_settings
 
@@ -94,7 +95,18 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_logins(logins: "Sequence[object] | None") -> None:
+class _Login(Protocol):
+    """A demo account as `cli.demo` reports it."""
+
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def scope(self) -> str: ...
+
+
+def _print_logins(logins: Sequence[_Login] | None) -> None:
     from cli.demo import DEMO_PASSWORD
 
     print(f"\n演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins, password {DEMO_PASSWORD}:")
@@ -102,7 +114,7 @@ def _print_logins(logins: "Sequence[object] | None") -> None:
         print("  admin, reviewer, reviewer_451102, op_sf, … (see README)")
         return
     for login in logins:
-        print(f"  {login.username:<18} {login.role:<28} {login.scope}")  # type: ignore[attr-defined]
+        print(f"  {login.username:<18} {login.role:<28} {login.scope}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

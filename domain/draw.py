@@ -132,8 +132,8 @@ def draw_objects(key: str, strata: list[Stratum], *, count: int | None = None) -
     """Fills each stratum's `selected` (rate mode: ceil(n × rate); count mode: `count`)."""
     count_mode = count is not None
     for index, stratum in enumerate(strata, start=1):
-        if count_mode:
-            picks = min(count, len(stratum.candidates))  # type: ignore[type-var]
+        if count is not None:
+            picks = min(count, len(stratum.candidates))
         else:
             picks = stratum_size(len(stratum.candidates), Decimal(stratum.rate or "0"))
         positions = select(

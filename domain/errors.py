@@ -1,5 +1,6 @@
 """One error type per domain failure. `api/` maps them to problem+json; services never see HTTP."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,11 @@ class RateLimited(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     message = "与现有记录冲突"
+
+
+class NotEnoughInspectors(Conflict):
+    code = "not_enough_inspectors"
+    message = "可回避后的检查人员不足，无法为每个检查对象组成检查组"
 
 
 class DuplicateUscc(Conflict):
@@ -193,7 +199,7 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def from_pydantic(items: list[Any]) -> list[FieldError]:
+def from_pydantic(items: Iterable[Mapping[str, Any]]) -> list[FieldError]:
     """pydantic errors as field errors: our rules' codes kept, pydantic's own given Chinese."""
     result = []
     for item in items:

@@ -1,6 +1,7 @@
 """Alembic environment: runs against `sqlalchemy.url` from the config, or the app's settings."""
 
 from alembic import context
+from sqlalchemy import Connection
 
 import models  # noqa: F401  (registers every table on the metadata)
 from core.db import make_engine
@@ -39,7 +40,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

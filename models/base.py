@@ -2,9 +2,10 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, overload
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Field, SQLModel
 
 from core import clock
@@ -31,8 +32,34 @@ def timestamp_field(*, nullable: bool = False, **kwargs: Any) -> Any:
     return Field(default_factory=clock.now, sa_type=DateTime(timezone=True), **kwargs)
 
 
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: datetime | None) -> datetime | None: ...
 def aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; every stored timestamp is UTC."""
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+class _Keyed(Protocol):
+    """A table row with an integer surrogate key (`id: int | None = Field(primary_key=True)`)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+def pk(row: _Keyed) -> int:
+    """The primary key of a flushed row; a row not yet flushed has none, which is a bug."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no primary key yet: flush it first")
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table a table model maps to (SQLModel does not declare `__table__` for typing)."""
+    table = sa_inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table

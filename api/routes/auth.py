@@ -7,6 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from api.deps import AnyUser, SessionDep
 from api.problems import domain_problem
 from core.security import create_access_token
+from models.base import pk
 from schemas.accounts import Token, UserPublic
 from services.accounts import users as accounts
 
@@ -22,7 +23,7 @@ def login(
     if user is None:
         # Returned, not raised: the failure counter must be committed with this request.
         return domain_problem(accounts.LoginFailed())
-    return Token(access_token=create_access_token(user.id))
+    return Token(access_token=create_access_token(pk(user)))
 
 
 @router.get("/me", response_model=UserPublic)

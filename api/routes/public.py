@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from joserfc.jwk import KeySetSerialization
 
 from api.deps import SessionDep
 from domain import draw
@@ -32,7 +33,7 @@ async def check_receipt(reader: PublicReaderDep, receipt_no: str) -> Response:
 
 
 @router.get("/keys", response_model=JsonWebKeySet)
-async def signing_keys() -> dict:
+async def signing_keys() -> KeySetSerialization:
     """The receipt signing keys (JWKS) for offline verification."""
     return signing.keyring().jwks()
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.deps import AnyUser, SessionDep
 from models.filing import FilingRevision
+from models.receipt import Receipt
 from schemas.receipts import ReceiptDetail
 from services.filings import access
 from services.receipts import issuing as receipts
@@ -12,7 +13,7 @@ from services.receipts import pdf as receipt_pdf
 router = APIRouter(prefix="/receipts", tags=["receipts"])
 
 
-def _visible_receipt(session: SessionDep, user: AnyUser, receipt_no: str):  # type: ignore[no-untyped-def]
+def _visible_receipt(session: SessionDep, user: AnyUser, receipt_no: str) -> Receipt:
     receipt = receipts.get_receipt(session, receipt_no)
     access.get_for(session, receipt.filing_id, user)  # 404 unless owner or covering staff
     return receipt

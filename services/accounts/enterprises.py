@@ -1,6 +1,6 @@
 """Courier enterprises: public registration, approval by the administration."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import clock
 from core.security import hash_password
@@ -78,11 +78,11 @@ def get_within(
 
 def list_within(session: Session, *, within: str, status: str | None = None) -> list[Enterprise]:
     query = select(Enterprise).where(
-        Enterprise.region_code.startswith(regions.region_prefix(within))
+        col(Enterprise.region_code).startswith(regions.region_prefix(within))
     )
     if status:
         query = query.where(Enterprise.status == status)
-    return list(session.exec(query.order_by(Enterprise.id)).all())
+    return list(session.exec(query.order_by(col(Enterprise.id))).all())
 
 
 def approve(session: Session, enterprise: Enterprise, *, approver: User) -> Enterprise:

@@ -3,7 +3,7 @@
 import math
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import clock
 from core.config import get_settings
@@ -111,7 +111,7 @@ def list_users(session: Session, *, within: str) -> list[User]:
     prefix = regions.region_prefix(within)
     return list(
         session.exec(
-            select(User).where(User.jurisdiction.startswith(prefix)).order_by(User.id)
+            select(User).where(col(User.jurisdiction).startswith(prefix)).order_by(col(User.id))
         ).all()
     )
 

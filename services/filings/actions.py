@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import clock
 from domain.errors import (
@@ -23,7 +23,7 @@ from domain.errors import (
 from domain.lifecycle import next_status
 from domain.vocabulary import Decision, FilingAction, FilingStatus, RevisionStatus
 from domain.working_days import working_days_between
-from models.base import aware
+from models.base import aware, pk
 from models.enterprise import Enterprise
 from models.filing import (
     Document,
@@ -79,7 +79,7 @@ def _apply_content(session: Session, rev: FilingRevision, data: dict[str, Any]) 
         session.delete(row)
     session.flush()
     for code in outlet["brands"]:
-        session.add(RevisionBrand(revision_id=rev.id, brand_code=code))
+        session.add(RevisionBrand(revision_id=pk(rev), brand_code=code))
     session.flush()
 
 
@@ -97,14 +97,14 @@ def create(session: Session, *, operator: User, raw: dict[str, Any]) -> Filing:
         raise LicenceCancelled()
     data = _validated_content(session, raw)
     filing = Filing(
-        enterprise_id=enterprise.id,  # type: ignore[arg-type]
+        enterprise_id=pk(enterprise),
         county_code=data["outlet"]["county_code"],
         township_code=data["outlet"]["township_code"],
     )
     session.add(filing)
     session.flush()
     rev = FilingRevision(
-        filing_id=filing.id,  # type: ignore[arg-type]
+        filing_id=pk(filing),
         number=1,
         status=RevisionStatus.DRAFT,
         outlet={},
@@ -158,7 +158,7 @@ def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
     enterprise = _enterprise(session, filing)
     if enterprise.licence_cancelled_at is not None:
         raise LicenceCancelled()
-    present = {document.kind for document in documents_of(session, rev.id)}  # type: ignore[arg-type]
+    present = {document.kind for document in documents_of(session, pk(rev))}
     missing = filing_rules.missing_documents(
         present, outlet_type=rev.outlet["type"], is_branch=enterprise.is_branch
     )
@@ -200,7 +200,7 @@ def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
 def _record_decision(session: Session, filing: Filing, rev: FilingRevision, action: str) -> None:
     """Counts the working days from submission to this decision, against its deadline."""
     assert rev.submitted_at is not None
-    submitted_on = aware(rev.submitted_at).astimezone(clock.CHINA_TZ).date()  # type: ignore[union-attr]
+    submitted_on = aware(rev.submitted_at).astimezone(clock.CHINA_TZ).date()
     decided_on = clock.today()
     days = working_days_between(submitted_on, decided_on)
     limit = (
@@ -210,8 +210,8 @@ def _record_decision(session: Session, filing: Filing, rev: FilingRevision, acti
     )
     session.add(
         ReviewDecision(
-            filing_id=filing.id,  # type: ignore[arg-type]
-            revision_id=rev.id,  # type: ignore[arg-type]
+            filing_id=pk(filing),
+            revision_id=pk(rev),
             county_code=rev.county_code,
             action=action,
             submitted_on=submitted_on,
@@ -321,8 +321,9 @@ def open_new_change(
     if changed_on is not None and changed_on > today:
         raise ValidationFailed.single("changed_on", "future_date", "变更日期不能晚于今天")
     current = shown_revision(session, filing)
+    changed_on = changed_on or today
     change = FilingRevision(
-        filing_id=filing.id,  # type: ignore[arg-type]
+        filing_id=pk(filing),
         number=current.number + 1,
         status=RevisionStatus.DRAFT,
         outlet=dict(current.outlet),
@@ -333,17 +334,17 @@ def open_new_change(
         county_code=current.county_code,
         township_code=current.township_code,
         opened_on=current.opened_on,
-        changed_on=changed_on or today,
+        changed_on=changed_on,
         change_reason=reason,
     )
     session.add(change)
     session.flush()
     for code in current.outlet["brands"]:
-        session.add(RevisionBrand(revision_id=change.id, brand_code=code))
-    for document in documents_of(session, current.id):  # type: ignore[arg-type]
+        session.add(RevisionBrand(revision_id=pk(change), brand_code=code))
+    for document in documents_of(session, pk(current)):
         session.add(
             Document(
-                revision_id=change.id,  # type: ignore[arg-type]
+                revision_id=pk(change),
                 kind=document.kind,
                 filename=document.filename,
                 content_type=document.content_type,
@@ -362,7 +363,7 @@ def open_new_change(
         actor=actor,
         from_status=None,
         to_status=RevisionStatus.DRAFT,
-        detail={"changed_on": change.changed_on.isoformat(), "reason": reason},
+        detail={"changed_on": changed_on.isoformat(), "reason": reason},
     )
     return filing
 
@@ -436,7 +437,7 @@ def cancel_licence(
     filed = session.exec(
         select(Filing)
         .where(Filing.enterprise_id == enterprise.id, Filing.status == FilingStatus.FILED)
-        .order_by(Filing.id)
+        .order_by(col(Filing.id))
         .with_for_update()
     ).all()
     return [_end(session, filing, action="lapse", actor=actor, reason=reason) for filing in filed]

@@ -8,6 +8,7 @@ from domain.errors import (
     NotFound,
 )
 from domain.lifecycle import next_status
+from models.base import pk
 from models.filing import (
     Document,
     Filing,
@@ -40,7 +41,7 @@ def add_document(session: Session, filing: Filing, *, actor: User, file: StoredF
     if same is not None:
         return same
     document = Document(
-        revision_id=rev.id,  # type: ignore[arg-type]
+        revision_id=pk(rev),
         kind=file.kind,
         filename=file.filename,
         content_type=file.content_type,

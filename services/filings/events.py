@@ -6,6 +6,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core import clock
+from models.base import pk
 from models.filing import Filing, FilingEvent, FilingRevision
 from models.user import User
 from services.oversight import audit
@@ -33,7 +34,7 @@ def record_event(
     detail = detail or {}
     session.add(
         FilingEvent(
-            filing_id=filing.id,  # type: ignore[arg-type]
+            filing_id=pk(filing),
             revision=rev.number,
             action=action,
             from_status=from_status,

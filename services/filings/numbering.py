@@ -9,12 +9,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from core.db import is_postgresql
+from models.base import table_of
 from models.filing import FilingCounter
 
 
 def allocate_serial(session: Session, *, county_code: str, year: int) -> int:
     dialect_insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    table = FilingCounter.__table__  # type: ignore[attr-defined]
+    table = table_of(FilingCounter)
     statement = (
         dialect_insert(table)
         .values(county_code=county_code, year=year, last_serial=1)

@@ -1,8 +1,11 @@
 """Filings as their owners and reviewers see them (SPEC §4.1 response shapes)."""
 
+from collections.abc import Sequence
+
 from sqlmodel import Session
 
 from domain.vocabulary import RevisionStatus
+from models.base import pk
 from models.filing import Filing, FilingRevision
 from schemas.common import Written
 from schemas.filings import ChangePublic, DocumentPublic, FilingPublic, FilingSummary
@@ -13,7 +16,7 @@ from services.inspections import risk
 def _documents(session: Session, rev: FilingRevision) -> list[DocumentPublic]:
     return [
         DocumentPublic.model_validate(document, from_attributes=True)
-        for document in queries.documents_of(session, rev.id)  # type: ignore[arg-type]
+        for document in queries.documents_of(session, pk(rev))
     ]
 
 
@@ -21,7 +24,7 @@ def present(session: Session, filing: Filing) -> FilingPublic:
     shown = queries.shown_revision(session, filing)
     change = queries.open_change(session, filing)
     return FilingPublic(
-        id=filing.id,  # type: ignore[arg-type]
+        id=pk(filing),
         enterprise_id=filing.enterprise_id,
         status=filing.status,
         filing_no=filing.filing_no,
@@ -70,12 +73,12 @@ def written(
 
 
 def summaries(
-    session: Session, rows: list[tuple[Filing, FilingRevision, FilingRevision | None]]
+    session: Session, rows: Sequence[tuple[Filing, FilingRevision, FilingRevision | None]]
 ) -> list[FilingSummary]:
-    brands = queries.brands_of(session, [shown.id for _, shown, _ in rows])  # type: ignore[misc]
+    brands = queries.brands_of(session, [pk(shown) for _, shown, _ in rows])
     return [
         FilingSummary(
-            id=filing.id,  # type: ignore[arg-type]
+            id=pk(filing),
             status=filing.status,
             filing_no=filing.filing_no,
             revision=shown.number,
@@ -83,7 +86,7 @@ def summaries(
             address=shown.address,
             county_code=filing.county_code,
             township_code=filing.township_code,
-            brands=sorted(brands.get(shown.id, [])),  # type: ignore[arg-type]
+            brands=sorted(brands.get(pk(shown), [])),
             late=shown.late,
             review_due_on=(change or shown).review_due_on,
             change_status=change.status if change else None,

@@ -11,6 +11,7 @@ from core import clock
 from domain import draw
 from domain.errors import NotEnoughInspectors, ValidationFailed
 from domain.vocabulary import PlanAction, SamplingMode
+from models.base import pk
 from models.inspection import (
     Inspection,
     InspectionMember,
@@ -61,7 +62,7 @@ def _store_inspections(session: Session, plan: InspectionPlan, drawn: _Drawn) ->
     for assignment in drawn.assignments:
         candidate, label = drawn.candidates[assignment.filing_no]
         inspection = Inspection(
-            plan_id=plan.id,  # type: ignore[arg-type]
+            plan_id=pk(plan),
             m=assignment.m,
             filing_id=candidate["filing_id"],
             filing_no=assignment.filing_no,
@@ -74,7 +75,7 @@ def _store_inspections(session: Session, plan: InspectionPlan, drawn: _Drawn) ->
         for certificate_no in assignment.team:
             session.add(
                 InspectionMember(
-                    inspection_id=inspection.id,  # type: ignore[arg-type]
+                    inspection_id=pk(inspection),
                     inspector_id=inspector_ids[certificate_no],
                 )
             )

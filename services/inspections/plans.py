@@ -16,6 +16,7 @@ from domain.errors import (
     from_pydantic,
 )
 from domain.vocabulary import FilingStatus, PlanAction, PlanStatus, SamplingMode
+from models.base import pk
 from models.enterprise import Enterprise
 from models.filing import Filing
 from models.inspection import (
@@ -31,7 +32,7 @@ from services.inspections.publication import published_frame
 from services.oversight import audit
 from services.reference import regions
 
-PLAN_TRANSITIONS = {
+PLAN_TRANSITIONS: dict[tuple[str, str], str] = {
     (PlanStatus.DRAFT, PlanAction.ANNOUNCE): PlanStatus.ANNOUNCED,
     (PlanStatus.ANNOUNCED, PlanAction.DRAW): PlanStatus.DRAWN,
 }
@@ -141,13 +142,13 @@ def announce(session: Session, plan: InspectionPlan, *, admin: User) -> Inspecti
         select(Filing, Enterprise.uscc)
         .join(Enterprise, col(Enterprise.id) == Filing.enterprise_id)
         .where(Filing.status == FilingStatus.FILED, col(Filing.county_code).startswith(prefix))
-        .order_by(Filing.filing_no)
+        .order_by(col(Filing.filing_no))
     ).all()
     excluded = _recently_drawn(session, plan, today)
     eligible = [(filing, uscc) for filing, uscc in filed if filing.id not in excluded]
     levels = risk.effective_levels(session, [filing for filing, _ in eligible])
     entries = [
-        {"filing_no": f.filing_no, "filing_id": f.id, "uscc": uscc, "risk": levels[f.id]}  # type: ignore[index]
+        {"filing_no": f.filing_no, "filing_id": pk(f), "uscc": uscc, "risk": levels[pk(f)]}
         for f, uscc in eligible
     ]
     if plan.sampling["mode"] == SamplingMode.COUNT:

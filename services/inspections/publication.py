@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.base import aware
 from models.inspection import Inspection, InspectionPlan
@@ -37,7 +37,7 @@ def published_frame(plan: InspectionPlan) -> dict[str, Any]:
 def publication(session: Session, plan: InspectionPlan) -> PublishedPlan:
     """Everything SPEC §6 step 5 publishes: enough for anyone to re-run the draw."""
     inspections = session.exec(
-        select(Inspection).where(Inspection.plan_id == plan.id).order_by(Inspection.m)
+        select(Inspection).where(Inspection.plan_id == plan.id).order_by(col(Inspection.m))
     ).all()
     return PublishedPlan.model_validate(
         {

@@ -13,6 +13,7 @@ from domain.errors import (
 )
 from domain.vocabulary import PlanStatus
 from domain.working_days import add_working_days
+from models.base import pk
 from models.inspection import (
     Inspection,
     InspectionEvidence,
@@ -41,7 +42,7 @@ def assignments_of(session: Session, user: User) -> list[Inspection]:
             select(Inspection)
             .join(InspectionMember, col(InspectionMember.inspection_id) == Inspection.id)
             .where(InspectionMember.inspector_id == inspector.id)
-            .order_by(Inspection.id)
+            .order_by(col(Inspection.id))
         ).all()
     )
 
@@ -110,7 +111,7 @@ def add_evidence(
     sha256: str,
 ) -> InspectionEvidence:
     evidence = InspectionEvidence(
-        inspection_id=inspection.id,  # type: ignore[arg-type]
+        inspection_id=pk(inspection),
         filename=filename,
         content_type=content_type,
         size=size,
@@ -155,7 +156,7 @@ def overdue(session: Session, *, within: str) -> list[OverdueResult]:
                 col(Inspection.published_on_time).is_(False),
             ),
         )
-        .order_by(Inspection.id)
+        .order_by(col(Inspection.id))
     ).all()
     return [
         OverdueResult(

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from core import clock
 from domain.errors import ValidationFailed
 from domain.vocabulary import FilingStatus, Outcome, RiskLevel
+from models.base import pk
 from models.filing import Filing, FilingRevision
 from models.inspection import Inspection
 from models.user import User
@@ -28,13 +29,15 @@ RECENT_DAYS = 365
 def rule_levels(session: Session, filings: Iterable[Filing]) -> dict[int, str]:
     """Rule-based level per filing id, in a handful of queries for any number of filings."""
     filings = list(filings)
-    ids = [f.id for f in filings]
+    ids = [pk(f) for f in filings]
     if not ids:
         return {}
     since = clock.today() - timedelta(days=RECENT_DAYS)
     latest: dict[int, tuple] = {}
     for filing_id, inspected_on, outcome in session.exec(
-        select(Inspection.filing_id, Inspection.inspected_on, Inspection.outcome).where(
+        select(
+            col(Inspection.filing_id), col(Inspection.inspected_on), col(Inspection.outcome)
+        ).where(
             col(Inspection.filing_id).in_(ids),
             col(Inspection.outcome).is_not(None),
             col(Inspection.inspected_on) >= since,
@@ -57,17 +60,18 @@ def rule_levels(session: Session, filings: Iterable[Filing]) -> dict[int, str]:
         )
     ).all():
         flags[filing_id] = (late, returns)
-    levels = {}
+    levels: dict[int, str] = {}
     for filing in filings:
-        found = latest.get(filing.id)  # type: ignore[arg-type]
-        late, returns = flags.get(filing.id, (False, 0))  # type: ignore[arg-type]
+        filing_id = pk(filing)
+        found = latest.get(filing_id)
+        late, returns = flags.get(filing_id, (False, 0))
         if (found and found[1] != Outcome.NO_PROBLEM) or filing.enterprise_id in revoked_operators:
-            levels[filing.id] = RiskLevel.HIGH
+            levels[filing_id] = RiskLevel.HIGH
         elif late or returns >= 2:
-            levels[filing.id] = RiskLevel.MEDIUM
+            levels[filing_id] = RiskLevel.MEDIUM
         else:
-            levels[filing.id] = RiskLevel.LOW
-    return levels  # type: ignore[return-value]
+            levels[filing_id] = RiskLevel.LOW
+    return levels
 
 
 def effective_levels(session: Session, filings: Iterable[Filing]) -> dict[int, str]:
@@ -75,12 +79,12 @@ def effective_levels(session: Session, filings: Iterable[Filing]) -> dict[int, s
     levels = rule_levels(session, [f for f in filings if f.risk_override is None])
     for filing in filings:
         if filing.risk_override is not None:
-            levels[filing.id] = filing.risk_override  # type: ignore[index]
+            levels[pk(filing)] = filing.risk_override
     return levels
 
 
 def effective_level(session: Session, filing: Filing) -> str:
-    return effective_levels(session, [filing])[filing.id]  # type: ignore[index]
+    return effective_levels(session, [filing])[pk(filing)]
 
 
 def override(

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from core import clock
 from core.db import is_postgresql
 from models.audit import AuditEntry
-from models.base import aware
+from models.base import aware, pk
 
 logger = logging.getLogger("outlet_filing.changes")
 
@@ -32,7 +32,7 @@ def canonical_json(value: Any) -> str:
 
 
 def _timestamp(value: datetime) -> str:
-    return aware(value).astimezone(UTC).isoformat(timespec="microseconds")  # type: ignore[union-attr]
+    return aware(value).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -118,7 +118,10 @@ def verify(session: Session, *, batch: int = 1000) -> ChainReport:
     last_id = 0
     while True:
         rows = session.exec(
-            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+            select(AuditEntry)
+            .where(col(AuditEntry.id) > last_id)
+            .order_by(col(AuditEntry.id))
+            .limit(batch)
         ).all()
         if not rows:
             return ChainReport(verified=True, entries=count)
@@ -129,4 +132,4 @@ def verify(session: Session, *, batch: int = 1000) -> ChainReport:
             if entry_hash(entry) != entry.hash:
                 return ChainReport(False, count, entry.id, "content does not match its hash")
             previous = entry.hash
-            last_id = entry.id  # type: ignore[assignment]
+            last_id = pk(entry)

@@ -6,6 +6,7 @@ The plan's goal: a courier outlet in every town and township (镇 and 乡; urban
 from typing import Any
 
 from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -63,7 +64,7 @@ def _township_rows(session: Session, prefix: str) -> list[tuple[str, str, str, b
         .exists()
     )
     return [
-        (code, name, county, bool(covered))
+        (code, name, county or "", bool(covered))
         for code, name, county, covered in session.exec(
             select(Region.code, Region.name, Region.parent_code, has_outlet)
             .where(Region.level == RegionLevel.TOWNSHIP, col(Region.code).startswith(prefix))
@@ -185,7 +186,7 @@ def filing_figures(
         select(
             Filing.county_code,
             func.count(),
-            func.sum(case((Filing.status == FilingStatus.FILED, 1), else_=0)),
+            func.sum(case((col(Filing.status) == FilingStatus.FILED, 1), else_=0)),
         )
         .where(scoped)
         .group_by(Filing.county_code)
@@ -213,8 +214,8 @@ def _median_working_days(session: Session, prefix: str) -> float | None:
     histogram = session.exec(
         select(ReviewDecision.working_days, func.count())
         .where(col(ReviewDecision.county_code).startswith(prefix))
-        .group_by(ReviewDecision.working_days)
-        .order_by(ReviewDecision.working_days)
+        .group_by(col(ReviewDecision.working_days))
+        .order_by(col(ReviewDecision.working_days))
     ).all()
     total = sum(count for _, count in histogram)
     if not total:
@@ -247,23 +248,23 @@ def deadline_figures(session: Session, prefix: str) -> DeadlineFigures:
     accepted, accepted_within = totals.get(Decision.ACCEPT, (0, 0))
     returned, returned_within = totals.get(Decision.RETURN, (0, 0))
     today = clock.today()
-    overdue_rows = session.exec(
-        select(
-            Filing.id,
-            Filing.filing_no,
-            FilingRevision.number,
-            FilingRevision.outlet_name,
-            Filing.county_code,
-            FilingRevision.submitted_at,
-            FilingRevision.review_due_on,
+    overdue_rows = session.execute(
+        sa_select(
+            col(Filing.id),
+            col(Filing.filing_no),
+            col(FilingRevision.number),
+            col(FilingRevision.outlet_name),
+            col(Filing.county_code),
+            col(FilingRevision.submitted_at),
+            col(FilingRevision.review_due_on),
         )
         .join(FilingRevision, col(FilingRevision.id) == Filing.open_revision_id)
         .where(
             col(Filing.county_code).startswith(prefix),
-            FilingRevision.status == RevisionStatus.SUBMITTED,
+            col(FilingRevision.status) == RevisionStatus.SUBMITTED,
             col(FilingRevision.review_due_on) < today,
         )
-        .order_by(FilingRevision.review_due_on, Filing.id)
+        .order_by(col(FilingRevision.review_due_on), col(Filing.id))
     ).all()
     return DeadlineFigures(
         accepted=accepted,
@@ -301,7 +302,9 @@ def inspection_figures(session: Session, jurisdiction: str, prefix: str) -> Insp
         select(
             func.count(),
             func.count(col(Inspection.outcome)),
-            func.coalesce(func.sum(case((col(Inspection.published_on_time), 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((col(Inspection.published_on_time).is_(True), 1), else_=0)), 0
+            ),
         )
         .select_from(Inspection)
         .join(InspectionPlan, col(InspectionPlan.id) == Inspection.plan_id)

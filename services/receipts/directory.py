@@ -8,13 +8,14 @@ or more characters; shorter ones (a two-character place name) fall back to a sca
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, or_, text
+from sqlalchemy import ColumnElement, exists, func, or_, text
 from sqlmodel import Session, col, select
 
 from core import spreadsheet
 from core.db import is_postgresql
 from domain.identifiers import mask_mobile, mask_name
 from domain.vocabulary import FilingStatus
+from models.base import pk
 from models.enterprise import Enterprise
 from models.filing import Filing, FilingRevision, RevisionBrand
 from models.receipt import PublicOutlet
@@ -53,7 +54,7 @@ def refresh(session: Session, filing: Filing) -> None:
         "issued_on": (rev.decided_at.date() if rev.decided_at else rev.opened_on),
     }
     if row is None:
-        session.add(PublicOutlet(filing_id=filing.id, **values))  # type: ignore[arg-type]
+        session.add(PublicOutlet(filing_id=pk(filing), **values))
     else:
         for key, value in values.items():
             setattr(row, key, value)
@@ -73,7 +74,7 @@ def _fts_phrase(q: str) -> str:
     return '"' + q.replace('"', '""') + '"'
 
 
-def _text_condition(session: Session, q: str):  # type: ignore[no-untyped-def]
+def _text_condition(session: Session, q: str) -> ColumnElement[bool]:
     pattern = f"%{q}%"
     if len(q) >= TRIGRAM and is_postgresql(session):
         # ILIKE, answered by the GIN trigram indexes on name and address.
@@ -110,7 +111,7 @@ def _search_text_only_sqlite(
     rows = session.exec(
         select(PublicOutlet)
         .where(col(PublicOutlet.filing_id).in_(ids))
-        .order_by(PublicOutlet.filing_id)
+        .order_by(col(PublicOutlet.filing_id))
     ).all()
     return list(rows), total
 
@@ -134,21 +135,23 @@ def search(
     if filters.brand:
         query = query.where(
             exists().where(
-                RevisionBrand.revision_id == PublicOutlet.revision_id,
-                RevisionBrand.brand_code == filters.brand,
+                col(RevisionBrand.revision_id) == PublicOutlet.revision_id,
+                col(RevisionBrand.brand_code) == filters.brand,
             )
         )
     exact = True
     if q:
         query = query.where(_text_condition(session, q))
-        counted = query.with_only_columns(PublicOutlet.filing_id).limit(COUNT_CAP + 1)
+        counted = query.with_only_columns(col(PublicOutlet.filing_id)).limit(COUNT_CAP + 1)
         total = session.exec(select(func.count()).select_from(counted.subquery())).one()
         if total > COUNT_CAP:
             total, exact = COUNT_CAP, False
     else:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(PublicOutlet.filing_id).limit(limit).offset(offset)).all()
-    return list(rows), total, exact
+    page = session.exec(
+        query.order_by(col(PublicOutlet.filing_id)).limit(limit).offset(offset)
+    ).all()
+    return list(page), total, exact
 
 
 def as_public(row: PublicOutlet) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from core import clock
 from core.config import get_settings
 from domain.errors import NotFound
 from domain.vocabulary import FilingStatus, ReceiptStatus
+from models.base import pk
 from models.brand import Brand
 from models.enterprise import Enterprise
 from models.filing import Filing, FilingRevision
@@ -75,13 +76,14 @@ def build_payload(
 
 def issue(session: Session, filing: Filing, rev: FilingRevision, enterprise: Enterprise) -> Receipt:
     """Signs and stores the receipt of an accepted revision (same transaction as the acceptance)."""
+    assert rev.receipt_no is not None, "an accepted revision has its receipt number"
     issued_on = clock.today()
     payload = build_payload(session, filing, rev, enterprise, issued_on)
     token, kid = signing.sign(payload)
     receipt = Receipt(
-        receipt_no=rev.receipt_no,  # type: ignore[arg-type]
-        filing_id=filing.id,  # type: ignore[arg-type]
-        revision_id=rev.id,  # type: ignore[arg-type]
+        receipt_no=rev.receipt_no,
+        filing_id=pk(filing),
+        revision_id=pk(rev),
         revision=rev.number,
         issued_on=issued_on,
         issued_at=clock.now(),

@@ -9,6 +9,7 @@ once in `DATA_DIR` (mode 0600) and reused by every worker.
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet, OKPKey
+from joserfc.jwk import DictKey, KeySet, KeySetSerialization, OKPKey
 
 from core.config import Settings, get_settings
 
@@ -31,15 +32,15 @@ class KeyRing:
     kid: str
     published: tuple[OKPKey, ...]
 
-    def jwks(self) -> dict[str, Any]:
-        keys = []
+    def jwks(self) -> KeySetSerialization:
+        keys: list[DictKey] = []
         for key in self.published:
             public = key.as_dict(private=False)
             keys.append({**public, "kid": key.thumbprint(), "alg": ALGORITHM, "use": "sig"})
         return {"keys": keys}
 
     def verification_keys(self) -> KeySet:
-        return KeySet.import_key_set(self.jwks())  # type: ignore[arg-type]
+        return KeySet.import_key_set(self.jwks())
 
 
 def _pem_text(setting: str) -> str:
@@ -104,10 +105,10 @@ class InvalidSignature(Exception):
     pass
 
 
-def verify(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
+def verify(token: str, jwks: Mapping[str, Any]) -> dict[str, Any]:
     """The payload of a receipt JWS that verifies against `jwks`; InvalidSignature otherwise."""
     try:
-        keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+        keys = KeySet.import_key_set({"keys": jwks["keys"]})
         result = jws.deserialize_compact(token, keys, algorithms=[ALGORITHM])
     except (JoseError, ValueError, KeyError) as error:
         raise InvalidSignature(str(error) or type(error).__name__) from error
