@@ -6,9 +6,10 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.db import session_scope
+from domain.vocabulary import RegionLevel
 from models import (
     Enterprise,
     Filing,
@@ -49,7 +50,9 @@ def populate(count: int, *, seed: int = 7) -> list[str]:
     now = datetime.now(UTC)
     with session_scope() as session:
         townships = session.exec(
-            select(Region).where(Region.level.in_(["township", "subdistrict"]))
+            select(Region).where(
+                col(Region.level).in_([RegionLevel.TOWNSHIP, RegionLevel.SUBDISTRICT])
+            )
         ).all()
         enterprises = []
         for n, brand in enumerate(BRANDS):
@@ -66,7 +69,9 @@ def populate(count: int, *, seed: int = 7) -> list[str]:
             session.flush()
             enterprises.append((enterprise, brand))
         token, kid = signing.sign({"receipt_no": "sample", "padding": "x" * 400})
-        next_filing = (session.exec(text("SELECT COALESCE(MAX(id), 0) FROM filing")).one()[0]) + 1
+        next_filing = (
+            session.execute(text("SELECT COALESCE(MAX(id), 0) FROM filing")).scalar_one() + 1
+        )
         receipt_nos: list[str] = []
         batch = 5000
         for start in range(0, count, batch):

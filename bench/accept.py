@@ -24,6 +24,7 @@ def main() -> None:
     from cli.demo import demo_uscc, filing_content
     from core.db import session_scope
     from core.security import create_access_token
+    from models.base import pk
     from models.region import Region
     from services.accounts import enterprises
     from services.accounts import users as accounts
@@ -76,7 +77,7 @@ def main() -> None:
                 )
             actions.submit(session, filing, actor=operator)
             ids.append(filing.id)
-        token = create_access_token(reviewer.id)
+        token = create_access_token(pk(reviewer))
     headers = {"Authorization": f"Bearer {token}"}
     client = TestClient(app)
     pending = iter(ids)

@@ -42,7 +42,7 @@ def main() -> None:
     }
     token, kid = signing.sign(payload)
     receipt = Receipt(
-        receipt_no=payload["receipt_no"],
+        receipt_no=str(payload["receipt_no"]),
         filing_id=1,
         revision_id=1,
         revision=1,
