@@ -1,7 +1,8 @@
 import logging
+from typing import Literal
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from core.db import get_engine
@@ -18,9 +19,14 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-def readyz() -> JSONResponse:
-    """Public. The database answers and its schema is at the latest migration."""
+class Readiness(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable", "schema behind"]
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+def readyz(response: Response) -> Readiness:
+    """Public. The database answers and its schema is at the latest migration (else 503)."""
     try:
         engine = get_engine()
         with engine.connect() as connection:
@@ -28,7 +34,9 @@ def readyz() -> JSONResponse:
         current = schema_is_current(engine)
     except Exception:
         logger.warning("readiness check: database unreachable", exc_info=True)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        response.status_code = 503
+        return Readiness(status="unavailable", database="unreachable")
     if not current:
-        return JSONResponse({"status": "unavailable", "database": "schema behind"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        response.status_code = 503
+        return Readiness(status="unavailable", database="schema behind")
+    return Readiness(status="ok", database="ok")

@@ -8,7 +8,7 @@ router = APIRouter(tags=["reference"])
 
 
 @router.get("/regions", response_model=list[RegionNode])
-def region_tree(session: SessionDep, root: str | None = None) -> list[dict]:
+def region_tree(session: SessionDep, root: str | None = None) -> list[RegionNode]:
     """Public. Administrative divisions as a tree (optionally from one `root` code)."""
     return regions.region_tree(session, root)
 

@@ -5,10 +5,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.vocabulary import RegionLevel
 from models.region import Region
+from schemas.reference import RegionNode
 
 DEFAULT_REGIONS_FILE = Path(__file__).resolve().parent / "data" / "hezhou_regions.csv"
 
@@ -84,20 +85,20 @@ def get_region(session: Session, code: str) -> Region | None:
     return session.get(Region, code)
 
 
-def region_tree(session: Session, root: str | None = None) -> list[dict]:
-    """Nested `{code, name, level, children}` dicts, from `root` or from the top."""
-    regions = session.exec(select(Region).order_by(Region.code)).all()
+def region_tree(session: Session, root: str | None = None) -> list[RegionNode]:
+    """The divisions as a tree, from `root` or from the top."""
+    regions = session.exec(select(Region).order_by(col(Region.code))).all()
     children: dict[str | None, list[Region]] = {}
     for region in regions:
         children.setdefault(region.parent_code, []).append(region)
 
-    def build(region: Region) -> dict:
-        return {
-            "code": region.code,
-            "name": region.name,
-            "level": region.level,
-            "children": [build(child) for child in children.get(region.code, [])],
-        }
+    def build(region: Region) -> RegionNode:
+        return RegionNode(
+            code=region.code,
+            name=region.name,
+            level=RegionLevel(region.level),
+            children=[build(child) for child in children.get(region.code, [])],
+        )
 
     if root is not None:
         node = next((region for region in regions if region.code == root), None)
