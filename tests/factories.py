@@ -8,6 +8,7 @@ from stdnum.cn import ric, uscc
 
 from core.security import create_access_token
 from models.enterprise import Enterprise
+from models.filing import Filing
 from models.user import User
 from services.accounts import enterprises
 from services.accounts import users as accounts
@@ -73,6 +74,11 @@ def operator_of(session: Session, enterprise: Enterprise) -> User:
 
 def auth(user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {create_access_token(user.id)}"}
+
+
+def problem(response) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """(status, code) of a problem+json answer, to assert both at once."""
+    return response.status_code, response.json()["code"]
 
 
 # --- filings ------------------------------------------------------------------------------
@@ -185,18 +191,35 @@ def filed_filing(client, operator: User, reviewer: User, **outlet_overrides: Any
     return response.json()
 
 
-def filed_via_services(session: Session, operator: User, reviewer: User, **outlet_overrides: Any):  # type: ignore[no-untyped-def]
-    """A filed filing built with the services directly (fast set-up for inspection tests)."""
+def draft_via_services(session: Session, operator: User, **outlet_overrides: Any) -> Filing:
+    """A draft holding the three always-required documents, built with the services directly
+    (fast set-up, and usable under a frozen clock or outside a request)."""
 
     filing = actions.create(session, operator=operator, raw=filing_body(**outlet_overrides))
-    for kind in ("business_licence", "id_document", "premises_photo"):
+    for kind, _filename, _sample in REQUIRED_UPLOADS:
         documents.add_document(
             session,
             filing,
             actor=operator,
             file=documents.StoredFile(kind, f"{kind}.pdf", "application/pdf", 10, "a" * 64),
         )
+    return filing
+
+
+def submitted_via_services(session: Session, operator: User, **outlet_overrides: Any) -> Filing:
+    """`draft_via_services`, then submitted."""
+
+    filing = draft_via_services(session, operator, **outlet_overrides)
     actions.submit(session, filing, actor=operator)
+    return filing
+
+
+def filed_via_services(
+    session: Session, operator: User, reviewer: User, **outlet_overrides: Any
+) -> Filing:
+    """`submitted_via_services`, then accepted by `reviewer`: create, upload, submit, accept."""
+
+    filing = submitted_via_services(session, operator, **outlet_overrides)
     actions.accept(session, filing, reviewer=reviewer)
     return filing
 

@@ -69,6 +69,7 @@ def test_a_refused_change_logs_nothing(
     caplog.clear()
     response = client.post(f"/api/v1/filings/{filing['id']}/submit", headers=auth(operator))
     assert response.status_code == 422  # documents missing: rolled back
+    assert response.json()["code"] == "missing_documents"
     assert [r for r in caplog.records if r.name == CHANGES] == []
 
 

@@ -14,8 +14,7 @@ from sqlmodel import select
 from core.db import session_scope
 from core.security import create_access_token
 from models.filing import Filing
-from services.filings import actions, documents
-from tests.factories import filing_body, make_enterprise, make_staff, operator_of
+from tests.factories import make_enterprise, make_staff, operator_of, submitted_via_services
 
 COUNTY = "451123"
 TOWNSHIPS = ["451123100", "451123101", "451123102", "451123103"]
@@ -29,23 +28,14 @@ def _submitted_filings() -> tuple[list[int], list[str]]:
         operator = operator_of(session, make_enterprise(session, region_code=COUNTY))
         ids = []
         for n in range(FILINGS):
-            body = filing_body(
+            filing = submitted_via_services(
+                session,
+                operator,
                 county_code=COUNTY,
                 township_code=TOWNSHIPS[n % len(TOWNSHIPS)],
                 name=f"富川网点{n}",
                 opened_on="2026-11-01",
             )
-            filing = actions.create(session, operator=operator, raw=body)
-            for kind in ("business_licence", "id_document", "premises_photo"):
-                documents.add_document(
-                    session,
-                    filing,
-                    actor=operator,
-                    file=documents.StoredFile(
-                        kind, f"{kind}.pdf", "application/pdf", 10, f"{n:064d}"
-                    ),
-                )
-            actions.submit(session, filing, actor=operator)
             ids.append(filing.id)
         tokens = [create_access_token(reviewer.id) for reviewer in reviewers]
     return ids, tokens

@@ -30,17 +30,47 @@ def _filed_receipt() -> tuple[str, int, str]:
         return receipt_no, filing.id, create_access_token(reviewer.id)  # type: ignore[return-value]
 
 
-def test_a_revocation_shows_at_once_on_a_cached_receipt(live_server: str) -> None:
-    receipt_no, filing_id, token = _filed_receipt()
+def _counted_lookups(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The receipt numbers the live server's reader looks up in the database, once it caches."""
     reader = _shared_reader()
     if isinstance(reader, PostgresReader):
         deadline = time.monotonic() + 10
         while not reader.listening:  # caching starts once the listener is connected
             assert time.monotonic() < deadline
             time.sleep(0.05)
+    looked_up: list[str] = []
+    lookup = reader._lookup
+
+    def counted(receipt_no: str):  # type: ignore[no-untyped-def]
+        looked_up.append(receipt_no)
+        return lookup(receipt_no)
+
+    monkeypatch.setattr(reader, "_lookup", counted)
+    return looked_up
+
+
+def test_repeated_checks_of_a_receipt_read_the_database_once(
+    live_server: str,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    receipt_no, _filing_id, _token = _filed_receipt()
+    looked_up = _counted_lookups(monkeypatch)
     with httpx.Client(base_url=live_server, timeout=30) as http:
-        for _ in range(3):  # the second and third answers come from the cache
+        for _ in range(3):
             assert http.get(f"/api/v1/public/receipts/{receipt_no}").json()["status"] == "valid"
+    assert looked_up.count(receipt_no) == 1
+
+
+def test_a_revocation_shows_at_once_on_a_cached_receipt(
+    live_server: str,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    receipt_no, filing_id, token = _filed_receipt()
+    looked_up = _counted_lookups(monkeypatch)
+    with httpx.Client(base_url=live_server, timeout=30) as http:
+        for _ in range(2):
+            assert http.get(f"/api/v1/public/receipts/{receipt_no}").json()["status"] == "valid"
+        assert looked_up.count(receipt_no) == 1  # "valid" is now the cached answer
         revoked = http.post(
             f"/api/v1/filings/{filing_id}/revocation",
             json={"reason": "核查发现虚假材料"},
@@ -49,4 +79,5 @@ def test_a_revocation_shows_at_once_on_a_cached_receipt(live_server: str) -> Non
         assert revoked.status_code == 200
         check = http.get(f"/api/v1/public/receipts/{receipt_no}").json()
         assert check["status"] == "revoked" and check["reason"] == "核查发现虚假材料"
+        assert looked_up.count(receipt_no) == 2  # read afresh, not the stale "valid"
         assert "已撤销" in http.get(f"/verify/{receipt_no}").text

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from core.db import session_scope
-from services.filings import actions, documents, queries
-from tests.factories import filing_body, make_enterprise, make_staff, operator_of
+from services.filings import actions, queries
+from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
 
 COUNTY, TOWNSHIP = "451122", "451122100"  # 钟山县: no other test files outlets here
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
@@ -38,22 +38,15 @@ def _filed_then_changed() -> tuple[str, str]:
     with session_scope() as session:
         reviewer = make_staff(session, role="reviewer", jurisdiction=COUNTY)
         operator = operator_of(session, make_enterprise(session, region_code=COUNTY))
-        body = filing_body(
+        filing = filed_via_services(
+            session,
+            operator,
+            reviewer,
             county_code=COUNTY,
             township_code=TOWNSHIP,
             name="钟山镇快递服务站",
             opened_on="2026-11-01",
         )
-        filing = actions.create(session, operator=operator, raw=body)
-        for kind in ("business_licence", "id_document", "premises_photo"):
-            documents.add_document(
-                session,
-                filing,
-                actor=operator,
-                file=documents.StoredFile(kind, f"{kind}.pdf", "application/pdf", 10, "f" * 64),
-            )
-        actions.submit(session, filing, actor=operator)
-        actions.accept(session, filing, reviewer=reviewer)
         first = queries.shown_revision(session, filing).receipt_no
         actions.open_new_change(session, filing, actor=operator, changed_on=None, reason="更名")
         actions.update(

@@ -1,7 +1,7 @@
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.factories import PASSWORD, auth, make_staff
+from tests.factories import PASSWORD, auth, make_staff, problem
 
 
 def test_admin_creates_staff_inside_its_jurisdiction(client: TestClient, session: Session) -> None:
@@ -30,14 +30,14 @@ def test_admin_cannot_create_staff_outside_its_jurisdiction(
         "display_name": "x",
     }
     response = client.post("/api/v1/users", json=body, headers=auth(admin))
-    assert response.status_code == 403
+    assert problem(response) == (403, "forbidden")
 
 
 def test_user_outside_admin_jurisdiction_is_404(client: TestClient, session: Session) -> None:
     admin = make_staff(session, role="admin", jurisdiction="451102")
     other = make_staff(session, role="reviewer", jurisdiction="451121")
     response = client.get(f"/api/v1/users/{other.id}", headers=auth(admin))
-    assert response.status_code == 404
+    assert problem(response) == (404, "not_found")
 
 
 def test_user_list_is_scoped_to_admin_jurisdiction(client: TestClient, session: Session) -> None:
@@ -50,7 +50,7 @@ def test_user_list_is_scoped_to_admin_jurisdiction(client: TestClient, session: 
 
 def test_reviewer_cannot_manage_users(client: TestClient, session: Session) -> None:
     reviewer = make_staff(session, role="reviewer")
-    assert client.get("/api/v1/users", headers=auth(reviewer)).status_code == 403
+    assert problem(client.get("/api/v1/users", headers=auth(reviewer))) == (403, "forbidden")
 
 
 def test_admin_deactivates_a_user(client: TestClient, session: Session) -> None:
@@ -60,7 +60,8 @@ def test_admin_deactivates_a_user(client: TestClient, session: Session) -> None:
         f"/api/v1/users/{reviewer.id}", json={"active": False}, headers=auth(admin)
     )
     assert response.json()["active"] is False
-    assert client.get("/api/v1/auth/me", headers=auth(reviewer)).status_code == 401
+    me = client.get("/api/v1/auth/me", headers=auth(reviewer))
+    assert problem(me) == (401, "not_authenticated")
 
 
 def test_regions_are_a_tree_from_guangxi(client: TestClient) -> None:
@@ -81,7 +82,7 @@ def test_brands_list_is_public_and_admin_adds_one(client: TestClient, session: S
     assert created.status_code == 201
     reviewer = make_staff(session, role="reviewer")
     denied = client.post("/api/v1/brands", json={"code": "X", "name": "x"}, headers=auth(reviewer))
-    assert denied.status_code == 403
+    assert problem(denied) == (403, "forbidden")
 
 
 def test_every_api_operation_states_its_roles_in_openapi(client: TestClient) -> None:

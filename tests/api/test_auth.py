@@ -76,6 +76,7 @@ def test_me_with_forged_token_is_401(client: TestClient, session: Session) -> No
     forged = jwt.encode({"sub": str(user.id), "exp": 4102444800}, "not-the-key-" * 4, "HS256")
     response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
 
 
 def test_pending_enterprise_account_cannot_log_in_until_approved(
@@ -93,4 +94,6 @@ def test_deactivated_user_cannot_use_a_token(client: TestClient, session: Sessio
     user.active = False
     session.add(user)
     session.flush()
-    assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+    response = client.get("/api/v1/auth/me", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"

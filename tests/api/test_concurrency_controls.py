@@ -48,6 +48,7 @@ def test_review_with_stale_if_match_is_412(
         headers={**auth(reviewer), "If-Match": '"1.1"'},
     )
     assert response.status_code == 412
+    assert response.json()["code"] == "version_conflict"
 
 
 def test_idempotent_retry_replays_and_does_not_duplicate(
@@ -64,6 +65,40 @@ def test_idempotent_retry_replays_and_does_not_duplicate(
     assert first.json() == second.json()
     assert second.headers["Idempotent-Replayed"] == "true"
     assert session.exec(select(func.count()).select_from(Filing)).one() == before + 1
+
+
+def test_replayed_create_repeats_the_location_and_etag_headers(
+    client: TestClient,
+    operator,
+    fixed_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    headers = {**auth(operator), "Idempotency-Key": "create-outlet-43"}
+    first = client.post("/api/v1/filings", json=filing_body(), headers=headers)
+    replay = client.post("/api/v1/filings", json=filing_body(), headers=headers)
+    assert first.status_code == replay.status_code == 201
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    url = f"/api/v1/filings/{first.json()['id']}"
+    assert first.headers["Location"].endswith(url)
+    assert replay.headers["Location"] == first.headers["Location"]
+    assert first.headers["ETag"] == client.get(url, headers=auth(operator)).headers["ETag"]
+    assert replay.headers["ETag"] == first.headers["ETag"]
+
+
+def test_replayed_accept_repeats_the_etag_header(
+    client: TestClient,
+    operator,
+    reviewer,
+    fixed_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    filing = submitted_filing(client, operator)
+    url = f"/api/v1/filings/{filing['id']}"
+    headers = {**auth(reviewer), "Idempotency-Key": "accept-43"}
+    first = client.post(f"{url}/review", json={"decision": "accept"}, headers=headers)
+    replay = client.post(f"{url}/review", json={"decision": "accept"}, headers=headers)
+    assert first.status_code == replay.status_code == 200
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert first.headers["ETag"] == client.get(url, headers=auth(reviewer)).headers["ETag"]
+    assert replay.headers["ETag"] == first.headers["ETag"]
 
 
 def test_same_key_with_another_body_is_422(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]

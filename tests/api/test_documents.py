@@ -14,6 +14,7 @@ from tests.factories import (
     make_enterprise,
     make_staff,
     operator_of,
+    problem,
     sample_jpeg,
     sample_pdf,
     sample_png,
@@ -81,6 +82,7 @@ def test_truncated_png_is_415(client: TestClient, operator, fixed_clock) -> None
     broken = sample_png((64, 64))[:60]
     response = upload(client, filing["id"], operator, "premises_photo", "shop.png", broken)
     assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
 
 
 def test_oversized_upload_is_413_and_leaves_nothing(
@@ -127,6 +129,7 @@ def test_oversized_upload_without_content_length_is_stopped_while_streaming(
         headers={**auth(operator), "Content-Type": "multipart/form-data; boundary=XyZ"},
     )
     assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
     assert temp_files() == set()
 
 
@@ -134,6 +137,7 @@ def test_unknown_kind_is_422(client: TestClient, operator, fixed_clock) -> None:
     filing = create_draft(client, operator)
     response = upload(client, filing["id"], operator, "selfie", "a.png", sample_png())
     assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
 
 
 def test_same_file_uploaded_twice_is_one_document(
@@ -157,8 +161,8 @@ def test_other_enterprise_cannot_download(
     ).json()
     stranger = operator_of(session, make_enterprise(session))
     url = f"/api/v1/filings/{filing['id']}/documents/{document['id']}"
-    assert client.get(url, headers=auth(stranger)).status_code == 404
+    assert problem(client.get(url, headers=auth(stranger))) == (404, "not_found")
     outside = make_staff(session, role="reviewer", jurisdiction="451121")
-    assert client.get(url, headers=auth(outside)).status_code == 404
+    assert problem(client.get(url, headers=auth(outside))) == (404, "not_found")
     covering = make_staff(session, role="reviewer", jurisdiction="451102")
     assert client.get(url, headers=auth(covering)).status_code == 200

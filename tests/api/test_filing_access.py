@@ -10,6 +10,7 @@ from tests.factories import (
     make_enterprise,
     make_staff,
     operator_of,
+    problem,
     submitted_filing,
 )
 
@@ -23,13 +24,16 @@ def test_other_enterprise_gets_404_for_read_and_write(
     filing = create_draft(client, operator)
     stranger = operator_of(session, make_enterprise(session))
     fid = filing["id"]
-    assert client.get(f"/api/v1/filings/{fid}", headers=auth(stranger)).status_code == 404
-    assert client.get(f"/api/v1/filings/{fid}/history", headers=auth(stranger)).status_code == 404
+    not_found = (404, "not_found")
+    assert problem(client.get(f"/api/v1/filings/{fid}", headers=auth(stranger))) == not_found
+    history = client.get(f"/api/v1/filings/{fid}/history", headers=auth(stranger))
+    assert problem(history) == not_found
     patch = client.patch(
         f"/api/v1/filings/{fid}", json={"outlet": {"name": "x"}}, headers=auth(stranger)
     )
-    assert patch.status_code == 404
-    assert client.post(f"/api/v1/filings/{fid}/submit", headers=auth(stranger)).status_code == 404
+    assert problem(patch) == not_found
+    submit = client.post(f"/api/v1/filings/{fid}/submit", headers=auth(stranger))
+    assert problem(submit) == not_found
     listed = client.get("/api/v1/filings", headers=auth(stranger)).json()
     assert fid not in {item["id"] for item in listed["items"]}
 
@@ -42,13 +46,14 @@ def test_reviewer_outside_the_county_gets_404_and_cannot_review(
 ) -> None:
     filing = submitted_filing(client, operator)
     outsider = make_staff(session, role="reviewer", jurisdiction="451121")
-    assert client.get(f"/api/v1/filings/{filing['id']}", headers=auth(outsider)).status_code == 404
+    read = client.get(f"/api/v1/filings/{filing['id']}", headers=auth(outsider))
+    assert problem(read) == (404, "not_found")
     review = client.post(
         f"/api/v1/filings/{filing['id']}/review",
         json={"decision": "accept"},
         headers=auth(outsider),
     )
-    assert review.status_code == 404
+    assert problem(review) == (404, "not_found")
     assert filing["id"] not in {
         item["id"] for item in client.get("/api/v1/filings", headers=auth(outsider)).json()["items"]
     }
@@ -69,7 +74,7 @@ def test_operator_cannot_review_its_own_filing(client: TestClient, operator, fix
         json={"decision": "accept"},
         headers=auth(operator),
     )
-    assert response.status_code == 403
+    assert problem(response) == (403, "forbidden")
 
 
 def test_inspector_sees_no_filings(
@@ -77,7 +82,8 @@ def test_inspector_sees_no_filings(
 ) -> None:  # type: ignore[no-untyped-def]
     filing = create_draft(client, operator)
     inspector = make_staff(session, role="inspector", jurisdiction="451100")
-    assert client.get(f"/api/v1/filings/{filing['id']}", headers=auth(inspector)).status_code == 404
+    read = client.get(f"/api/v1/filings/{filing['id']}", headers=auth(inspector))
+    assert problem(read) == (404, "not_found")
 
 
 def test_list_filters_and_pagination(

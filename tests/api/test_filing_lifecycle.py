@@ -93,13 +93,22 @@ def test_submission_sets_deadlines_on_working_days(
     assert filing["late"] is False
 
 
-def test_submission_more_than_20_days_after_opening_is_late(
+def test_submission_on_the_20th_day_after_opening_is_not_late(
     client: TestClient,
     operator,
     fixed_clock,  # type: ignore[no-untyped-def]
 ) -> None:
-    assert submitted_filing(client, operator, opened_on="2026-11-09")["late"] is True
+    # Opened 11-10, submitted 11-30: 20 days, the last day allowed.
     assert submitted_filing(client, operator, opened_on="2026-11-10")["late"] is False
+
+
+def test_submission_on_the_21st_day_after_opening_is_late(
+    client: TestClient,
+    operator,
+    fixed_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    # Opened 11-09, submitted 11-30: 21 days.
+    assert submitted_filing(client, operator, opened_on="2026-11-09")["late"] is True
 
 
 def test_accept_allocates_the_filing_and_receipt_numbers(
@@ -180,6 +189,7 @@ def test_return_without_corrections_is_refused(
         headers=auth(reviewer),
     )
     assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
     status = client.get(f"/api/v1/filings/{filing['id']}", headers=auth(reviewer)).json()["status"]
     assert status == "submitted"
 
@@ -219,18 +229,38 @@ def test_change_keeps_the_revision_in_force_until_accepted(
     assert after["change"] is None
 
 
-def test_change_filed_more_than_10_days_late_is_marked_late(
+def _submitted_change(client: TestClient, operator, reviewer, changed_on: str) -> dict:  # type: ignore[no-untyped-def]
+    """A filed filing's change that happened on `changed_on`, submitted today (2026-11-30)."""
+    fid = filed_filing(client, operator, reviewer)["id"]
+    opened = client.post(
+        f"/api/v1/filings/{fid}/changes",
+        json={"changed_on": changed_on, "reason": "负责人变更"},
+        headers=auth(operator),
+    )
+    assert opened.status_code == 201, opened.text
+    submitted = client.post(f"/api/v1/filings/{fid}/submit", headers=auth(operator))
+    assert submitted.status_code == 200, submitted.text
+    return submitted.json()["change"]
+
+
+def test_change_submitted_on_the_10th_day_after_it_happened_is_not_late(
     client: TestClient,
     operator,
     reviewer,
     fixed_clock,  # type: ignore[no-untyped-def]
 ) -> None:
-    fid = filed_filing(client, operator, reviewer)["id"]
-    client.post(
-        f"/api/v1/filings/{fid}/changes", json={"changed_on": "2026-11-19"}, headers=auth(operator)
-    )
-    change = client.post(f"/api/v1/filings/{fid}/submit", headers=auth(operator)).json()["change"]
-    assert change["late"] is True
+    # Changed 11-20, submitted 11-30: 10 days, the last day allowed.
+    assert _submitted_change(client, operator, reviewer, "2026-11-20")["late"] is False
+
+
+def test_change_submitted_on_the_11th_day_after_it_happened_is_late(
+    client: TestClient,
+    operator,
+    reviewer,
+    fixed_clock,  # type: ignore[no-untyped-def]
+) -> None:
+    # Changed 11-19, submitted 11-30: 11 days.
+    assert _submitted_change(client, operator, reviewer, "2026-11-19")["late"] is True
 
 
 def test_only_one_change_may_be_open(client: TestClient, operator, reviewer, fixed_clock) -> None:  # type: ignore[no-untyped-def]
@@ -291,6 +321,7 @@ def test_licence_cancellation_lapses_every_filing_in_force(
     assert statuses == {first: "lapsed", second: "lapsed", draft: "draft"}
     refused = client.post(f"/api/v1/filings/{draft}/submit", headers=auth(operator))
     assert refused.status_code == 409
+    assert refused.json()["code"] == "licence_cancelled"
 
 
 def test_history_records_every_event_with_actor_and_statuses(
@@ -372,6 +403,7 @@ def test_documents_cannot_be_added_while_submitted(
     filing = submitted_filing(client, operator)
     response = upload(client, filing["id"], operator, "other", "x.pdf", sample_pdf())
     assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
 
 
 def test_opening_date_in_the_future_is_refused(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]

@@ -44,6 +44,7 @@ def test_bad_mobile_is_invalid_phone(client: TestClient, operator, fixed_clock) 
 def test_unknown_township_is_unknown_region(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]
     response = post(client, operator, filing_body(township_code="451102999"))
     assert response.status_code == 422
+    assert response.json()["code"] == "unknown_region"
     assert codes(response)["outlet.township_code"] == "unknown_region"
 
 
@@ -78,6 +79,7 @@ def test_cooperative_without_partner_is_partner_required(
 def test_empty_scope_is_refused(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]
     response = post(client, operator, filing_body(scope=[]))
     assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
     assert "outlet.scope" in codes(response)
 
 
@@ -117,3 +119,4 @@ def test_reviewer_cannot_create_a_filing(client: TestClient, session: Session, f
     reviewer = make_staff(session, role="reviewer")
     response = client.post("/api/v1/filings", json=filing_body(), headers=auth(reviewer))
     assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"

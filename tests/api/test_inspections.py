@@ -16,6 +16,7 @@ from tests.factories import (
     make_inspector,
     make_staff,
     operator_of,
+    problem,
 )
 
 COUNTY = "451121"  # 昭平县: these tests plan over this county only
@@ -98,7 +99,7 @@ def test_announce_freezes_candidates_by_risk_and_the_pool(client: TestClient, wo
     assert public["strata"][1]["candidates"] == sorted(public["strata"][1]["candidates"])
     assert public["pool"] == ["ZP-0001", "ZP-0002", "ZP-0003", "ZP-0004"]
     again = client.post(f"/api/v1/inspection-plans/{plan['id']}/announce", headers=auth(admin))
-    assert again.status_code == 409
+    assert problem(again) == (409, "invalid_transition")
 
 
 def test_risk_override_moves_an_outlet_to_its_stratum_and_is_audited(
@@ -133,12 +134,23 @@ def test_draw_selects_by_stratum_and_staffs_every_team(client: TestClient, world
     low = plan["strata"][1]
     assert len(low["selected"]) == 2  # ceil(10 × 0.2)
     assert len(plan["assignments"]) == 2
-    conflicted = world["a"].uscc
-    a_outlets = {o.filing_no for o in world["outlets"] if o.enterprise_id == world["a"].id}
     for assignment in plan["assignments"]:
         assert len(assignment["team"]) == 2
-        if assignment["filing_no"] in a_outlets:
-            assert "ZP-0001" not in assignment["team"], conflicted
+
+
+def test_conflicted_inspector_is_never_on_or_eligible_for_its_operators_outlets(
+    client: TestClient,
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    # Drawing all 10 candidates puts each of operator A's 5 outlets through team selection;
+    # ZP-0001 declared a conflict with A.
+    plan = drawn_plan(client, world["admin"], sampling={"mode": "count", "count": 10})
+    a_outlets = {o.filing_no for o in world["outlets"] if o.enterprise_id == world["a"].id}
+    of_a = [a for a in plan["assignments"] if a["filing_no"] in a_outlets]
+    assert len(of_a) == 5
+    for assignment in of_a:
+        assert "ZP-0001" not in assignment["team"]
+        assert "ZP-0001" not in assignment["eligible"]
 
 
 def test_public_verification_recomputes_the_draw(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
@@ -232,8 +244,9 @@ def test_only_an_assigned_inspector_records_the_result_and_it_is_published(
         "outcome": "rectification",
         "findings": "未落实收寄验视制度",
     }
-    assert client.put(url, json=body, headers=auth(outsider)).status_code == 404
-    assert client.put(url, json=body, headers=auth(world["admin"])).status_code == 403
+    assert problem(client.put(url, json=body, headers=auth(outsider))) == (404, "not_found")
+    by_admin = client.put(url, json=body, headers=auth(world["admin"]))
+    assert problem(by_admin) == (403, "forbidden")
     recorded = client.put(url, json=body, headers=auth(member))
     assert recorded.status_code == 200 and recorded.json()["outcome"] == "rectification"
     mine = client.get("/api/v1/inspections", headers=auth(member)).json()
@@ -297,13 +310,10 @@ def test_plans_outside_the_admin_jurisdiction_are_404(
         "/api/v1/inspection-plans", json=plan_body(), headers=auth(world["admin"])
     ).json()
     other = make_staff(session, role="admin", jurisdiction="451102")
-    assert (
-        client.post(
-            f"/api/v1/inspection-plans/{plan['id']}/announce", headers=auth(other)
-        ).status_code
-        == 404
-    )
-    assert client.get(f"/api/v1/public/inspection-plans/{plan['id']}").status_code == 404  # draft
+    announce = client.post(f"/api/v1/inspection-plans/{plan['id']}/announce", headers=auth(other))
+    assert problem(announce) == (404, "not_found")
+    public = client.get(f"/api/v1/public/inspection-plans/{plan['id']}")  # a draft
+    assert problem(public) == (404, "not_found")
 
 
 def test_evidence_upload_by_an_assigned_inspector_only(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
@@ -314,11 +324,11 @@ def test_evidence_upload_by_an_assigned_inspector_only(client: TestClient, world
     member, outsider = _member_and_outsider(world, assignment)
     url = f"/api/v1/inspections/{assignment['inspection_id']}/evidence"
     files = {"file": ("现场照片.png", sample_png(), "image/png")}
-    assert client.post(url, files=files, headers=auth(outsider)).status_code == 404
+    assert problem(client.post(url, files=files, headers=auth(outsider))) == (404, "not_found")
     stored = client.post(url, files=files, headers=auth(member))
     assert stored.status_code == 201
     assert stored.json()["content_type"] == "image/png"
     refused = client.post(
         url, files={"file": ("x.png", b"MZ not an image", "image/png")}, headers=auth(member)
     )
-    assert refused.status_code == 415
+    assert problem(refused) == (415, "unsupported_media_type")

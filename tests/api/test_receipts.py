@@ -21,6 +21,7 @@ from tests.factories import (
     make_enterprise,
     make_staff,
     operator_of,
+    problem,
 )
 
 
@@ -139,16 +140,10 @@ def test_pdf_and_detail_are_404_for_strangers(
     stranger = operator_of(session, make_enterprise(session))
     outside = make_staff(session, role="reviewer", jurisdiction="451121")
     for user in (stranger, outside):
-        assert (
-            client.get(
-                f"/api/v1/receipts/{filing['receipt_no']}/pdf", headers=auth(user)
-            ).status_code
-            == 404
-        )
-        assert (
-            client.get(f"/api/v1/receipts/{filing['receipt_no']}", headers=auth(user)).status_code
-            == 404
-        )
+        pdf = client.get(f"/api/v1/receipts/{filing['receipt_no']}/pdf", headers=auth(user))
+        assert problem(pdf) == (404, "not_found")
+        detail = client.get(f"/api/v1/receipts/{filing['receipt_no']}", headers=auth(user))
+        assert problem(detail) == (404, "not_found")
     detail = client.get(f"/api/v1/receipts/{filing['receipt_no']}", headers=auth(operator)).json()
     assert detail["payload"]["receipt_no"] == filing["receipt_no"]
 

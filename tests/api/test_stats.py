@@ -16,15 +16,17 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from core import clock
-from services.filings import actions, documents
+from services.filings import actions
 from services.inspections import draws, plans, publication, results
 from tests.factories import (
     auth,
-    filing_body,
+    filed_via_services,
     make_enterprise,
     make_inspector,
     make_staff,
     operator_of,
+    problem,
+    submitted_via_services,
 )
 
 
@@ -35,22 +37,9 @@ def on(day: str) -> Iterator[None]:
         yield
 
 
-def _draft(session: Session, operator, **outlet):  # type: ignore[no-untyped-def]
-    filing = actions.create(session, operator=operator, raw=filing_body(**outlet))
-    for kind in ("business_licence", "id_document", "premises_photo"):
-        documents.add_document(
-            session,
-            filing,
-            actor=operator,
-            file=documents.StoredFile(kind, f"{kind}.pdf", "application/pdf", 10, "b" * 64),
-        )
-    return filing
-
-
 def _filed(session, operator, reviewer, *, opened, submitted, accepted, **outlet):  # type: ignore[no-untyped-def]
     with on(submitted):
-        filing = _draft(session, operator, opened_on=opened, **outlet)
-        actions.submit(session, filing, actor=operator)
+        filing = submitted_via_services(session, operator, opened_on=opened, **outlet)
     with on(accepted):
         actions.accept(session, filing, reviewer=reviewer)
     return filing
@@ -89,7 +78,7 @@ def data(session: Session) -> dict:
     )
     # C: returned across the holiday (09-30, 10-08, 10-09 = 3 > 2), then accepted after 7.
     with on("2026-09-29"):
-        c = _draft(
+        c = submitted_via_services(
             session,
             babu,
             opened_on="2026-09-10",
@@ -98,7 +87,6 @@ def data(session: Session) -> dict:
             name="丙",
             **bb,
         )
-        actions.submit(session, c, actor=babu)
     with on("2026-10-09"):
         actions.return_for_correction(
             session,
@@ -123,8 +111,9 @@ def data(session: Session) -> dict:
     )
     # E: submitted Monday 11-16, due 11-23, still waiting on 11-30: overdue.
     with on("2026-11-16"):
-        e = _draft(session, babu, opened_on="2026-11-10", township_code="451102103", name="戊")
-        actions.submit(session, e, actor=babu)
+        submitted_via_services(
+            session, babu, opened_on="2026-11-10", township_code="451102103", name="戊"
+        )
     # F: filed (2 working days) then closed: not in force, township 104 not covered.
     f = _filed(
         session,
@@ -160,7 +149,7 @@ def data(session: Session) -> dict:
         name="庚",
     )
     with on("2026-11-27"):
-        h = _draft(
+        submitted_via_services(
             session,
             zhaoping,
             opened_on="2026-11-20",
@@ -168,7 +157,6 @@ def data(session: Session) -> dict:
             township_code="451121101",
             name="辛",
         )
-        actions.submit(session, h, actor=zhaoping)
     # Inspections in 昭平: one result on time; another plan ended 09-30 with no result: overdue.
     admin = make_staff(session, role="admin", jurisdiction="451121")
     members = [make_inspector(session, admin, f"ZP-{n}", jurisdiction="451121") for n in range(2)]
@@ -210,7 +198,7 @@ def data(session: Session) -> dict:
     with on("2026-11-30"):
         inspection, inspector = results.get_assigned(
             session,
-            publication.publication(session, plan)["assignments"][0]["inspection_id"],
+            publication.publication(session, plan).assignments[0].inspection_id,
             members[0][1],
         )
         results.record_result(
@@ -265,6 +253,25 @@ def test_filing_counts_and_late_filings(client: TestClient, data: dict) -> None:
     }
 
 
+def test_late_changes_count_only_those_submitted_after_their_tenth_day(
+    client: TestClient, session: Session
+) -> None:
+    reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
+    operator = operator_of(session, make_enterprise(session, region_code="451102"))
+    with on("2026-11-10"):
+        on_time = filed_via_services(session, operator, reviewer, opened_on="2026-11-01")
+        late = filed_via_services(session, operator, reviewer, opened_on="2026-11-01")
+    with on("2026-11-30"):
+        # 11-20 → 11-30 is 10 days (the last allowed); 11-19 → 11-30 is 11.
+        for filing, changed_on in ((on_time, date(2026, 11, 20)), (late, date(2026, 11, 19))):
+            actions.open_new_change(
+                session, filing, actor=operator, changed_on=changed_on, reason="更名"
+            )
+            actions.submit(session, filing, actor=operator)
+    figures = overview(client, reviewer)["filings"]
+    assert figures["late_changes"] == {"submitted": 2, "late": 1, "share": 0.5}
+
+
 def test_review_deadlines_on_the_official_calendar(client: TestClient, data: dict) -> None:
     babu = overview(client, data["babu"])["deadlines"]
     assert (babu["accepted"], babu["accepted_within_5_working_days"]) == (6, 5)
@@ -312,11 +319,11 @@ def test_each_table_exports_as_csv(client: TestClient, data: dict) -> None:
                 ).status_code
                 == 200
             )
-    assert (
-        client.get("/api/v1/stats/overview/nope.csv", headers=auth(data["babu"])).status_code == 404
-    )
+    unknown = client.get("/api/v1/stats/overview/nope.csv", headers=auth(data["babu"]))
+    assert problem(unknown) == (404, "not_found")
 
 
 def test_operators_cannot_see_the_figures(client: TestClient, session: Session, data: dict) -> None:
     operator = operator_of(session, make_enterprise(session))
-    assert client.get("/api/v1/stats/overview", headers=auth(operator)).status_code == 403
+    refused = client.get("/api/v1/stats/overview", headers=auth(operator))
+    assert problem(refused) == (403, "forbidden")

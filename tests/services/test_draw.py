@@ -91,16 +91,16 @@ def _pool(size: int, conflicts: dict[int, set[str]] | None = None) -> list[draw.
     return [draw.PoolMember(f"C{i:03d}", frozenset(conflicts.get(i, set()))) for i in range(size)]
 
 
-def test_conflicted_inspector_is_never_assigned() -> None:
+def test_conflicted_inspector_is_never_assigned_nor_eligible() -> None:
+    # Every object goes through team selection; C000 is conflicted with A, C003 with B.
     objects = [(f"F{i}", "USCC-A" if i % 2 else "USCC-B") for i in range(40)]
     pool = _pool(5, {0: {"USCC-A"}, 3: {"USCC-B"}})
-    for assignment, (_, uscc) in zip(
-        draw.draw_teams("7./", objects, pool, 2), objects, strict=True
-    ):
-        if uscc == "USCC-A":
-            assert "C000" not in assignment.team and "C000" not in assignment.eligible
-        else:
-            assert "C003" not in assignment.team
+    assignments = draw.draw_teams("7./", objects, pool, 2)
+    assert len(assignments) == 40
+    for assignment, (_, uscc) in zip(assignments, objects, strict=True):
+        conflicted = "C000" if uscc == "USCC-A" else "C003"
+        assert conflicted not in assignment.team
+        assert conflicted not in assignment.eligible
 
 
 def test_every_team_has_the_team_size_of_distinct_members() -> None:
