@@ -18,8 +18,7 @@ from models.inspection import (
     InspectionPlan,
 )
 from models.user import User
-from services.inspections.plans import plan_transition
-from services.oversight import audit
+from services.inspections.plans import plan_transition, record_plan_change
 
 
 @dataclass(frozen=True)
@@ -97,15 +96,11 @@ def run_draw(
     plan.key_string = drawn.key
     plan.status = new_status
     plan.drawn_at = clock.now()
-    plan.version += 1
-    session.add(plan)
-    session.flush()
-    audit.append(
+    record_plan_change(
         session,
-        actor_id=admin.id,
-        action="plan.draw",
-        entity="inspection_plan",
-        entity_id=plan.id,
+        plan,
+        admin=admin,
+        action=PlanAction.DRAW,
         data={"key_string": drawn.key, "objects": len(drawn.assignments)},
     )
     return plan

@@ -38,12 +38,30 @@ PLAN_TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
-def plan_transition(plan: InspectionPlan, action: str) -> str:
+def plan_transition(plan: InspectionPlan, action: PlanAction) -> str:
+    """The plan's status after `action`, or InvalidTransition (409)."""
     try:
         return PLAN_TRANSITIONS[(plan.status, action)]
     except KeyError:
-        names = {"announce": "公告", "draw": "抽取"}
-        raise InvalidTransition(f"该计划当前状态（{plan.status}）下不能{names[action]}") from None
+        status = PlanStatus(plan.status).label
+        raise InvalidTransition(f"该计划当前状态（{status}）下不能{action.label}") from None
+
+
+def record_plan_change(
+    session: Session, plan: InspectionPlan, *, admin: User, action: PlanAction, data: dict[str, Any]
+) -> None:
+    """Saves a plan's state change (its version bumped) with its audit entry."""
+    plan.version += 1
+    session.add(plan)
+    session.flush()
+    audit.append(
+        session,
+        actor_id=admin.id,
+        action=f"plan.{action}",
+        entity="inspection_plan",
+        entity_id=plan.id,
+        data=data,
+    )
 
 
 def create_plan(session: Session, *, admin: User, data: dict[str, Any]) -> InspectionPlan:
@@ -135,7 +153,7 @@ def _recently_drawn(session: Session, plan: InspectionPlan, today: date) -> set[
 
 def announce(session: Session, plan: InspectionPlan, *, admin: User) -> InspectionPlan:
     """Freezes the candidates (with their risk level now) and the inspector pool; digests both."""
-    plan.status = plan_transition(plan, "announce")
+    plan.status = plan_transition(plan, PlanAction.ANNOUNCE)
     today = clock.today()
     prefix = regions.region_prefix(plan.region_code)
     filed = session.exec(
@@ -172,15 +190,11 @@ def announce(session: Session, plan: InspectionPlan, *, admin: User) -> Inspecti
     ]
     plan.announced_at = clock.now()
     plan.digest = draw.digest(draw.announcement_of(published_frame(plan)))
-    plan.version += 1
-    session.add(plan)
-    session.flush()
-    audit.append(
+    record_plan_change(
         session,
-        actor_id=admin.id,
-        action="plan.announce",
-        entity="inspection_plan",
-        entity_id=plan.id,
+        plan,
+        admin=admin,
+        action=PlanAction.ANNOUNCE,
         data={"digest": plan.digest, "candidates": len(entries), "pool": len(plan.pool)},
     )
     return plan
