@@ -24,6 +24,7 @@ from models.inspection import (
 )
 from models.receipt import PublicOutlet, Receipt
 from models.region import Region
+from models.throttle import Throttle
 from models.user import User
 
 __all__ = [
@@ -48,5 +49,6 @@ __all__ = [
     "ReviewDecision",
     "RevisionBrand",
     "SQLModel",
+    "Throttle",
     "User",
 ]

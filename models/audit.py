@@ -15,6 +15,9 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     entity: str = Field(max_length=32)
     entity_id: str = Field(max_length=64)
+    # Where the subject lies (a region code), so each admin reads its own jurisdiction's entries;
+    # None for city-wide subjects and for entries written before it was recorded.
+    region_code: str | None = Field(default=None, max_length=12, index=True)
     data: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)

@@ -21,5 +21,8 @@ class User(SQLModel, table=True):
     enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
     active: bool = Field(default=True)
     failed_login_count: int = Field(default=0)
+    # In every token; bumped when the password changes or the user is deactivated, so older
+    # tokens stop working (and stay dead after a reactivation).
+    token_version: int = Field(default=0)
     locked_until: datetime | None = timestamp_field(nullable=True)
     created_at: datetime = timestamp_field()
