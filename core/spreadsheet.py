@@ -1,15 +1,27 @@
-"""CSV for people: UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
+"""CSV for people: UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly.
+
+A cell that a spreadsheet would read as a formula (`=HYPERLINK(…)` as an outlet's name) is
+written with a leading apostrophe (OWASP's rule for CSV injection), in every CSV we write.
+"""
 
 import csv
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([safe_cell(title) for title in header])
+    writer.writerows([safe_cell(value) for value in row] for row in rows)
     return buffer.getvalue()
