@@ -5,7 +5,7 @@ from fastapi.routing import APIRoute
 
 from api import problems
 from api.deps import RequireRoles
-from api.middleware import RequestIdMiddleware
+from api.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from api.routes import (
     audit,
     auth,
@@ -57,7 +57,17 @@ def _document_roles(router: APIRouter) -> None:
 def create_app() -> FastAPI:
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_format)
-    app = FastAPI(title="快递末端网点备案服务", version="0.1.0", description=DESCRIPTION)
+    # /docs is our own page over locally served Swagger UI assets (no CDN); DOCS_ENABLED=false
+    # turns off both it and /openapi.json.
+    app = FastAPI(
+        title="快递末端网点备案服务",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     problems.install(app)
     app.mount("/static", web.static_files, name="static")
@@ -69,6 +79,8 @@ def create_app() -> FastAPI:
         *((module.router, API_PREFIX) for module in (auth, users, reference, enterprises)),
         *((module.router, API_PREFIX) for module in (filings, receipts, inspections, stats, audit)),
     ]
+    if settings.docs_enabled:
+        routers.append((web.docs_router, ""))
     for router, prefix in routers:
         _document_roles(router)
         app.include_router(router, prefix=prefix)

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
         "INFO"
     )
     log_format: Literal["console", "json"] = "console"
+    docs_enabled: bool = True  # /docs and /openapi.json
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> "Settings":

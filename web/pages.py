@@ -19,6 +19,7 @@ templates = Jinja2Templates(directory=WEB_DIR / "templates")
 static_files = StaticFiles(directory=WEB_DIR / "static")
 
 router = APIRouter(tags=["pages"])
+docs_router = APIRouter(tags=["pages"], include_in_schema=False)
 
 STATUS_NOTES = {
     ReceiptStatus.VALID: "本回执有效，网点可凭此回执经营。",
@@ -54,3 +55,9 @@ async def verify_page(request: Request, reader: PublicReaderDep, receipt_no: str
 async def well_known_jwks() -> JSONResponse:
     """Public. The receipt signing keys (JWKS)."""
     return JSONResponse(signing.keyring().jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@docs_router.get("/docs", response_class=HTMLResponse)
+async def api_docs(request: Request) -> HTMLResponse:
+    """Public (unless DOCS_ENABLED=false). Swagger UI over /openapi.json, served from here."""
+    return templates.TemplateResponse(request, "docs.html", {"openapi_url": "/openapi.json"})
