@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
-from core.config import get_settings
+from core.config import SettingsError, get_settings
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -41,20 +41,31 @@ def cmd_load_regions(args: argparse.Namespace) -> int:
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from core.db import session_scope
-    from domain.errors import DomainError
+    from domain.errors import DomainError, from_pydantic
+    from schemas.accounts import UserCreate
     from services.accounts import users as accounts
 
     try:
+        # The same request model as POST /users: the same username and password rules.
+        body = UserCreate.model_validate(
+            {
+                "username": args.username,
+                "password": args.password,
+                "role": args.role,
+                "jurisdiction": args.jurisdiction,
+                "display_name": args.display_name or args.username,
+            }
+        )
+    except ValidationError as error:
+        for problem in from_pydantic(error.errors()):
+            print(f"创建失败：{problem.field}：{problem.message}", file=sys.stderr)
+        return 2
+    try:
         with session_scope() as session:
-            user = accounts.create_user(
-                session,
-                username=args.username,
-                password=args.password,
-                role=args.role,
-                jurisdiction=args.jurisdiction,
-                display_name=args.display_name or args.username,
-            )
+            user = accounts.create_user(session, **body.model_dump())
             print(f"已创建用户 {user.username}（{user.role}，辖区 {user.jurisdiction}）")
     except DomainError as error:
         print(f"创建失败：{error.message}", file=sys.stderr)
@@ -80,6 +91,9 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     from cli import demo
     from core.db import session_scope
 
+    if get_settings().environment == "production":
+        print("生产环境不能写入演示数据（ENVIRONMENT=production）。", file=sys.stderr)
+        return 2
     if not _require_current_schema():
         return 2
     with session_scope() as session:
@@ -258,7 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except SettingsError as error:  # a missing or unsafe setting: one line, no traceback
+        print(error, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
