@@ -36,6 +36,7 @@ from core import clock  # noqa: E402
 from core.config import get_settings  # noqa: E402
 from core.db import get_engine  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
+from models.user import User  # noqa: E402
 from services.receipts.public_cache import PublicReader, public_reader  # noqa: E402
 from services.reference import regions  # noqa: E402
 
@@ -48,7 +49,9 @@ def reset_database(engine: Engine) -> None:
             connection.execute(text("CREATE SCHEMA public"))
     else:
         engine.dispose()
-        Path(engine.url.database).unlink(missing_ok=True)
+        database = engine.url.database
+        assert database is not None, "the SQLite URL names no file"
+        Path(database).unlink(missing_ok=True)
 
 
 def load_reference_data(engine: Engine) -> None:
@@ -146,7 +149,7 @@ def live_server(engine: Engine) -> Iterator[str]:
 
 
 @pytest.fixture
-def operator(session: Session):  # type: ignore[no-untyped-def]
+def operator(session: Session) -> User:
     """The operator of an approved enterprise in 八步区 (451102)."""
     from tests.factories import make_enterprise, operator_of
 
@@ -154,7 +157,7 @@ def operator(session: Session):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def reviewer(session: Session):  # type: ignore[no-untyped-def]
+def reviewer(session: Session) -> User:
     """A reviewer whose jurisdiction is 八步区 (451102)."""
     from tests.factories import make_staff
 

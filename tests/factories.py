@@ -1,14 +1,18 @@
 """Plain factory functions: each builds one valid record, with keyword overrides."""
 
 import itertools
-from typing import Any
+from typing import Any, Literal, overload
 
+import httpx
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 from stdnum.cn import ric, uscc
 
 from core.security import create_access_token
+from models.base import pk
 from models.enterprise import Enterprise
 from models.filing import Filing
+from models.inspection import Inspector
 from models.user import User
 from services.accounts import enterprises
 from services.accounts import users as accounts
@@ -73,10 +77,10 @@ def operator_of(session: Session, enterprise: Enterprise) -> User:
 
 
 def auth(user: User) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_access_token(user.id)}"}
+    return {"Authorization": f"Bearer {create_access_token(pk(user))}"}
 
 
-def problem(response) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def problem(response: httpx.Response) -> tuple[int, str]:
     """(status, code) of a problem+json answer, to assert both at once."""
     return response.status_code, response.json()["code"]
 
@@ -148,7 +152,9 @@ REQUIRED_UPLOADS = (
 )
 
 
-def upload(client, filing_id: int, user: User, kind: str, filename: str, content: bytes):  # type: ignore[no-untyped-def]
+def upload(
+    client: TestClient, filing_id: int, user: User, kind: str, filename: str, content: bytes
+) -> httpx.Response:
     return client.post(
         f"/api/v1/filings/{filing_id}/documents",
         data={"kind": kind},
@@ -157,14 +163,14 @@ def upload(client, filing_id: int, user: User, kind: str, filename: str, content
     )
 
 
-def upload_required(client, filing_id: int, user: User) -> None:  # type: ignore[no-untyped-def]
+def upload_required(client: TestClient, filing_id: int, user: User) -> None:
     samples = {"pdf": sample_pdf, "jpeg": sample_jpeg, "png": sample_png}
     for kind, filename, sample in REQUIRED_UPLOADS:
         response = upload(client, filing_id, user, kind, filename, samples[sample]())
         assert response.status_code == 201, response.text
 
 
-def create_draft(client, operator: User, **outlet_overrides: Any) -> dict:  # type: ignore[no-untyped-def]
+def create_draft(client: TestClient, operator: User, **outlet_overrides: Any) -> dict[str, Any]:
     response = client.post(
         "/api/v1/filings", json=filing_body(**outlet_overrides), headers=auth(operator)
     )
@@ -172,7 +178,7 @@ def create_draft(client, operator: User, **outlet_overrides: Any) -> dict:  # ty
     return response.json()
 
 
-def submitted_filing(client, operator: User, **outlet_overrides: Any) -> dict:  # type: ignore[no-untyped-def]
+def submitted_filing(client: TestClient, operator: User, **outlet_overrides: Any) -> dict[str, Any]:
     filing = create_draft(client, operator, **outlet_overrides)
     upload_required(client, filing["id"], operator)
     response = client.post(f"/api/v1/filings/{filing['id']}/submit", headers=auth(operator))
@@ -180,7 +186,9 @@ def submitted_filing(client, operator: User, **outlet_overrides: Any) -> dict:  
     return response.json()
 
 
-def filed_filing(client, operator: User, reviewer: User, **outlet_overrides: Any) -> dict:  # type: ignore[no-untyped-def]
+def filed_filing(
+    client: TestClient, operator: User, reviewer: User, **outlet_overrides: Any
+) -> dict[str, Any]:
     filing = submitted_filing(client, operator, **outlet_overrides)
     response = client.post(
         f"/api/v1/filings/{filing['id']}/review",
@@ -224,6 +232,26 @@ def filed_via_services(
     return filing
 
 
+@overload
+def make_inspector(
+    session: Session,
+    admin: User,
+    certificate_no: str,
+    *,
+    conflicts: list[str] | None = None,
+    jurisdiction: str = "451100",
+    with_login: Literal[True] = True,
+) -> tuple[Inspector, User]: ...
+@overload
+def make_inspector(
+    session: Session,
+    admin: User,
+    certificate_no: str,
+    *,
+    conflicts: list[str] | None = None,
+    jurisdiction: str = "451100",
+    with_login: Literal[False],
+) -> tuple[Inspector, None]: ...
 def make_inspector(
     session: Session,
     admin: User,
@@ -232,7 +260,7 @@ def make_inspector(
     conflicts: list[str] | None = None,
     jurisdiction: str = "451100",
     with_login: bool = True,
-):  # type: ignore[no-untyped-def]
+) -> tuple[Inspector, User | None]:
 
     user = make_staff(session, role="inspector", jurisdiction=jurisdiction) if with_login else None
     inspector = directories.create_inspector(

@@ -17,7 +17,7 @@ OURS = {*LAYERS, "migrations", "tests", "bench"}
 
 def imported_packages(path: Path) -> set[str]:
     """Top-level packages a module imports, wherever the import stands (functions included)."""
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name.split(".")[0] for alias in node.names)

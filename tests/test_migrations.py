@@ -1,6 +1,7 @@
 """The migrations are the schema: they go up, down and up again, and match the models."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,7 +14,7 @@ from core.migrate import current_revision, downgrade, head_revision, include_obj
 
 
 @pytest.fixture
-def scratch_url(engine: Engine, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def scratch_url(engine: Engine, tmp_path: Path) -> Iterator[str]:
     """A second, empty database of the same kind as the test database."""
     if engine.dialect.name == "postgresql":
         name = f"{engine.url.database}_migrations"

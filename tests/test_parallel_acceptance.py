@@ -7,12 +7,14 @@ county (富川, 451123) that no other test files in.
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 from sqlmodel import select
 
 from core.db import session_scope
 from core.security import create_access_token
+from models.base import pk
 from models.filing import Filing
 from tests.factories import make_enterprise, make_staff, operator_of, submitted_via_services
 
@@ -26,7 +28,7 @@ def _submitted_filings() -> tuple[list[int], list[str]]:
     with session_scope() as session:
         reviewers = [make_staff(session, role="reviewer", jurisdiction=COUNTY) for _ in range(2)]
         operator = operator_of(session, make_enterprise(session, region_code=COUNTY))
-        ids = []
+        ids: list[int] = []
         for n in range(FILINGS):
             filing = submitted_via_services(
                 session,
@@ -36,8 +38,8 @@ def _submitted_filings() -> tuple[list[int], list[str]]:
                 name=f"富川网点{n}",
                 opened_on="2026-11-01",
             )
-            ids.append(filing.id)
-        tokens = [create_access_token(reviewer.id) for reviewer in reviewers]
+            ids.append(pk(filing))
+        tokens = [create_access_token(pk(reviewer)) for reviewer in reviewers]
     return ids, tokens
 
 
@@ -45,7 +47,7 @@ def test_parallel_accepts_give_one_winner_each_and_gapless_serials(live_server: 
     ids, tokens = _submitted_filings()
     jobs = [(filing_id, token) for filing_id in ids for token in tokens]
 
-    def accept(job: tuple[int, str]) -> tuple[int, int, dict]:
+    def accept(job: tuple[int, str]) -> tuple[int, int, dict[str, Any]]:
         filing_id, token = job
         with httpx.Client(base_url=live_server, timeout=60) as http:
             response = http.post(
@@ -66,7 +68,7 @@ def test_parallel_accepts_give_one_winner_each_and_gapless_serials(live_server: 
     assert {body["code"] for body in losers} == {"invalid_transition"}
 
     with session_scope(for_write=False) as session:
-        numbers = [session.get(Filing, filing_id).filing_no for filing_id in ids]
+        numbers = [session.get_one(Filing, filing_id).filing_no for filing_id in ids]
         all_in_county = [
             filing.filing_no
             for filing in session.exec(select(Filing).where(Filing.county_code == COUNTY)).all()

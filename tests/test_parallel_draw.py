@@ -10,6 +10,7 @@ import pytest
 from cli import main as cli
 from core.db import session_scope
 from core.security import create_access_token
+from models.base import pk
 from services.inspections import directories, plans
 from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
 
@@ -59,8 +60,8 @@ def _announced_plan() -> tuple[int, list[str]]:
             },
         )
         plans.announce(session, plan, admin=admins[0])
-        tokens = [create_access_token(admin.id) for admin in admins]
-    return plan.id, tokens  # type: ignore[return-value]
+        tokens = [create_access_token(pk(admin)) for admin in admins]
+    return pk(plan), tokens
 
 
 @pytest.mark.usefixtures("engine")

@@ -4,9 +4,12 @@ server and the real database (SQLite: data_version; PostgreSQL: LISTEN/NOTIFY)."
 import time
 
 import httpx
+import pytest
 
 from core.db import session_scope
 from core.security import create_access_token
+from models.base import pk
+from services.receipts.issuing import ReceiptCheck
 from services.receipts.public_cache import PostgresReader, _shared_reader
 from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
 
@@ -27,10 +30,10 @@ def _filed_receipt() -> tuple[str, int, str]:
             opened_on="2026-11-01",
         )
         receipt_no = f"{filing.filing_no}-R1"
-        return receipt_no, filing.id, create_access_token(reviewer.id)  # type: ignore[return-value]
+        return receipt_no, pk(filing), create_access_token(pk(reviewer))
 
 
-def _counted_lookups(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+def _counted_lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The receipt numbers the live server's reader looks up in the database, once it caches."""
     reader = _shared_reader()
     if isinstance(reader, PostgresReader):
@@ -41,7 +44,7 @@ def _counted_lookups(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
     looked_up: list[str] = []
     lookup = reader._lookup
 
-    def counted(receipt_no: str):  # type: ignore[no-untyped-def]
+    def counted(receipt_no: str) -> ReceiptCheck | None:
         looked_up.append(receipt_no)
         return lookup(receipt_no)
 
@@ -51,7 +54,7 @@ def _counted_lookups(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_repeated_checks_of_a_receipt_read_the_database_once(
     live_server: str,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     receipt_no, _filing_id, _token = _filed_receipt()
     looked_up = _counted_lookups(monkeypatch)
@@ -63,7 +66,7 @@ def test_repeated_checks_of_a_receipt_read_the_database_once(
 
 def test_a_revocation_shows_at_once_on_a_cached_receipt(
     live_server: str,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     receipt_no, filing_id, token = _filed_receipt()
     looked_up = _counted_lookups(monkeypatch)

@@ -48,6 +48,7 @@ def _filed_then_changed() -> tuple[str, str]:
             opened_on="2026-11-01",
         )
         first = queries.shown_revision(session, filing).receipt_no
+        assert first is not None  # an accepted revision has its receipt
         actions.open_new_change(session, filing, actor=operator, changed_on=None, reason="更名")
         actions.update(
             session, filing, actor=operator, patch={"outlet": {"name": "钟山镇快递综合服务站"}}
@@ -55,7 +56,8 @@ def _filed_then_changed() -> tuple[str, str]:
         actions.submit(session, filing, actor=operator)
         actions.accept(session, filing, reviewer=reviewer)
         second = queries.shown_revision(session, filing).receipt_no
-    return first, second  # type: ignore[return-value]
+        assert second is not None
+    return first, second
 
 
 def test_phone_sees_status_at_a_glance_and_follows_to_the_current_receipt(

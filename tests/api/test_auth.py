@@ -1,10 +1,11 @@
+import httpx
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.factories import PASSWORD, auth, make_enterprise, make_staff
 
 
-def login(client: TestClient, username: str, password: str):  # type: ignore[no-untyped-def]
+def login(client: TestClient, username: str, password: str) -> httpx.Response:
     return client.post("/api/v1/auth/token", data={"username": username, "password": password})
 
 

@@ -1,10 +1,13 @@
 """If-Match, Idempotency-Key, and the audit chain."""
 
+from datetime import datetime
+
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from models.filing import Filing
+from models.user import User
 from services.oversight import audit
 from tests.factories import (
     auth,
@@ -18,8 +21,8 @@ from tests.factories import (
 
 def test_reads_carry_an_etag_and_stale_if_match_is_412(
     client: TestClient,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = create_draft(client, operator)
     url = f"/api/v1/filings/{filing['id']}"
@@ -38,8 +41,8 @@ def test_reads_carry_an_etag_and_stale_if_match_is_412(
 
 
 def test_review_with_stale_if_match_is_412(
-    client: TestClient, session: Session, operator, fixed_clock
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, session: Session, operator: User, fixed_clock: datetime
+) -> None:
     reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
     filing = submitted_filing(client, operator)
     response = client.post(
@@ -54,8 +57,8 @@ def test_review_with_stale_if_match_is_412(
 def test_idempotent_retry_replays_and_does_not_duplicate(
     client: TestClient,
     session: Session,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     headers = {**auth(operator), "Idempotency-Key": "create-outlet-42"}
     before = session.exec(select(func.count()).select_from(Filing)).one()
@@ -69,8 +72,8 @@ def test_idempotent_retry_replays_and_does_not_duplicate(
 
 def test_replayed_create_repeats_the_location_and_etag_headers(
     client: TestClient,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     headers = {**auth(operator), "Idempotency-Key": "create-outlet-43"}
     first = client.post("/api/v1/filings", json=filing_body(), headers=headers)
@@ -86,9 +89,9 @@ def test_replayed_create_repeats_the_location_and_etag_headers(
 
 def test_replayed_accept_repeats_the_etag_header(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = submitted_filing(client, operator)
     url = f"/api/v1/filings/{filing['id']}"
@@ -101,7 +104,9 @@ def test_replayed_accept_repeats_the_etag_header(
     assert replay.headers["ETag"] == first.headers["ETag"]
 
 
-def test_same_key_with_another_body_is_422(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+def test_same_key_with_another_body_is_422(
+    client: TestClient, operator: User, fixed_clock: datetime
+) -> None:
     headers = {**auth(operator), "Idempotency-Key": "k-1"}
     assert client.post("/api/v1/filings", json=filing_body(), headers=headers).status_code == 201
     other = client.post("/api/v1/filings", json=filing_body(name="另一个网点"), headers=headers)
@@ -112,8 +117,8 @@ def test_same_key_with_another_body_is_422(client: TestClient, operator, fixed_c
 def test_idempotent_accept_retry_returns_the_same_number(
     client: TestClient,
     session: Session,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
     filing = submitted_filing(client, operator)
@@ -128,8 +133,8 @@ def test_idempotent_accept_retry_returns_the_same_number(
 def test_every_state_change_is_in_the_audit_chain(
     client: TestClient,
     session: Session,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
     filing = filed_filing(client, operator, reviewer)
@@ -148,19 +153,19 @@ def test_every_state_change_is_in_the_audit_chain(
 def test_audit_verification_finds_an_edited_row(
     client: TestClient,
     session: Session,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
     filed_filing(client, operator, reviewer)
     admin = make_staff(session, role="admin")
     assert client.get("/api/v1/audit/verification", headers=auth(admin)).json()["verified"] is True
-    target = session.exec(
+    target = session.execute(
         text("SELECT id FROM audit_entry ORDER BY id DESC LIMIT 1 OFFSET 2")
     ).scalar()
-    session.exec(
+    session.execute(
         text("UPDATE audit_entry SET data = :data WHERE id = :id"),
-        params={"data": '{"to":"filed","forged":true}', "id": target},
+        {"data": '{"to":"filed","forged":true}', "id": target},
     )
     report = client.get("/api/v1/audit/verification", headers=auth(admin)).json()
     assert report["verified"] is False
@@ -170,13 +175,15 @@ def test_audit_verification_finds_an_edited_row(
 def test_audit_verification_finds_a_deleted_row(
     client: TestClient,
     session: Session,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     create_draft(client, operator)
     create_draft(client, operator)
-    ids = session.exec(text("SELECT id FROM audit_entry ORDER BY id DESC LIMIT 2")).scalars().all()
-    session.exec(text("DELETE FROM audit_entry WHERE id = :id"), params={"id": ids[1]})
+    ids = (
+        session.execute(text("SELECT id FROM audit_entry ORDER BY id DESC LIMIT 2")).scalars().all()
+    )
+    session.execute(text("DELETE FROM audit_entry WHERE id = :id"), {"id": ids[1]})
     report = audit.verify(session)
     assert report.verified is False
     assert report.first_broken_id == ids[0]

@@ -1,6 +1,8 @@
 """Uploads: judged by content, size-limited while streaming, stored by SHA-256, access-checked."""
 
 import hashlib
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from core.config import get_settings
+from models.user import User
 from tests.factories import (
     auth,
     create_draft,
@@ -38,10 +41,10 @@ def temp_files() -> set[Path]:
 )
 def test_pdf_png_and_jpeg_are_accepted_and_stored_by_sha256(
     client: TestClient,
-    operator,
-    fixed_clock,
-    make,
-    content_type: str,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
+    make: Callable[[], bytes],
+    content_type: str,
 ) -> None:
     filing = create_draft(client, operator)
     content = make()
@@ -60,8 +63,8 @@ def test_pdf_png_and_jpeg_are_accepted_and_stored_by_sha256(
 
 def test_executable_disguised_as_pdf_is_415_and_leaves_nothing(
     client: TestClient,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = create_draft(client, operator)
     before_files, before_temp = stored_files(), temp_files()
@@ -77,7 +80,7 @@ def test_executable_disguised_as_pdf_is_415_and_leaves_nothing(
     assert detail["documents"] == []
 
 
-def test_truncated_png_is_415(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+def test_truncated_png_is_415(client: TestClient, operator: User, fixed_clock: datetime) -> None:
     filing = create_draft(client, operator)
     broken = sample_png((64, 64))[:60]
     response = upload(client, filing["id"], operator, "premises_photo", "shop.png", broken)
@@ -87,9 +90,9 @@ def test_truncated_png_is_415(client: TestClient, operator, fixed_clock) -> None
 
 def test_oversized_upload_is_413_and_leaves_nothing(
     client: TestClient,
-    operator,
-    fixed_clock,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(get_settings(), "max_upload_bytes", 2048)
     filing = create_draft(client, operator)
@@ -104,15 +107,15 @@ def test_oversized_upload_is_413_and_leaves_nothing(
 
 def test_oversized_upload_without_content_length_is_stopped_while_streaming(
     client: TestClient,
-    operator,
-    fixed_clock,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(get_settings(), "max_upload_bytes", 4096)
     filing = create_draft(client, operator)
     sent = {"chunks": 0}
 
-    def body():  # type: ignore[no-untyped-def]
+    def body() -> Iterator[bytes]:
         yield (
             b'--XyZ\r\nContent-Disposition: form-data; name="kind"\r\n\r\nother\r\n'
             b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
@@ -133,7 +136,7 @@ def test_oversized_upload_without_content_length_is_stopped_while_streaming(
     assert temp_files() == set()
 
 
-def test_unknown_kind_is_422(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_kind_is_422(client: TestClient, operator: User, fixed_clock: datetime) -> None:
     filing = create_draft(client, operator)
     response = upload(client, filing["id"], operator, "selfie", "a.png", sample_png())
     assert response.status_code == 422
@@ -141,8 +144,8 @@ def test_unknown_kind_is_422(client: TestClient, operator, fixed_clock) -> None:
 
 
 def test_same_file_uploaded_twice_is_one_document(
-    client: TestClient, operator, fixed_clock
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, operator: User, fixed_clock: datetime
+) -> None:
     filing = create_draft(client, operator)
     first = upload(client, filing["id"], operator, "premises_photo", "a.png", sample_png()).json()
     second = upload(client, filing["id"], operator, "premises_photo", "a.png", sample_png()).json()
@@ -152,8 +155,8 @@ def test_same_file_uploaded_twice_is_one_document(
 def test_other_enterprise_cannot_download(
     client: TestClient,
     session: Session,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = create_draft(client, operator)
     document = upload(

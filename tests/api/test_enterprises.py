@@ -1,10 +1,12 @@
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from tests.factories import PASSWORD, auth, make_enterprise, make_staff, valid_uscc
 
 
-def registration(**overrides: object) -> dict:
+def registration(**overrides: object) -> dict[str, Any]:
     body = {
         "name": "贺州市快递测试有限公司",
         "uscc": valid_uscc(4242),

@@ -1,8 +1,11 @@
 """Scoping: an operator sees only its enterprise, a reviewer only its jurisdiction (404 outside)."""
 
+from datetime import datetime
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from models.user import User
 from tests.factories import (
     auth,
     create_draft,
@@ -18,8 +21,8 @@ from tests.factories import (
 def test_other_enterprise_gets_404_for_read_and_write(
     client: TestClient,
     session: Session,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = create_draft(client, operator)
     stranger = operator_of(session, make_enterprise(session))
@@ -41,8 +44,8 @@ def test_other_enterprise_gets_404_for_read_and_write(
 def test_reviewer_outside_the_county_gets_404_and_cannot_review(
     client: TestClient,
     session: Session,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = submitted_filing(client, operator)
     outsider = make_staff(session, role="reviewer", jurisdiction="451121")
@@ -60,14 +63,16 @@ def test_reviewer_outside_the_county_gets_404_and_cannot_review(
 
 
 def test_city_reviewer_covers_every_county(
-    client: TestClient, session: Session, operator, fixed_clock
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, session: Session, operator: User, fixed_clock: datetime
+) -> None:
     filing = submitted_filing(client, operator)
     city = make_staff(session, role="reviewer", jurisdiction="451100")
     assert client.get(f"/api/v1/filings/{filing['id']}", headers=auth(city)).status_code == 200
 
 
-def test_operator_cannot_review_its_own_filing(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+def test_operator_cannot_review_its_own_filing(
+    client: TestClient, operator: User, fixed_clock: datetime
+) -> None:
     filing = submitted_filing(client, operator)
     response = client.post(
         f"/api/v1/filings/{filing['id']}/review",
@@ -78,8 +83,8 @@ def test_operator_cannot_review_its_own_filing(client: TestClient, operator, fix
 
 
 def test_inspector_sees_no_filings(
-    client: TestClient, session: Session, operator, fixed_clock
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, session: Session, operator: User, fixed_clock: datetime
+) -> None:
     filing = create_draft(client, operator)
     inspector = make_staff(session, role="inspector", jurisdiction="451100")
     read = client.get(f"/api/v1/filings/{filing['id']}", headers=auth(inspector))
@@ -87,8 +92,8 @@ def test_inspector_sees_no_filings(
 
 
 def test_list_filters_and_pagination(
-    client: TestClient, session: Session, operator, fixed_clock
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, session: Session, operator: User, fixed_clock: datetime
+) -> None:
     reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
     filed_filing(client, operator, reviewer, brands=["SF", "ZTO"], name="贺街镇中通服务点")
     submitted_filing(client, operator, township_code="451102102", name="步头镇快递点")
@@ -109,8 +114,8 @@ def test_list_filters_and_pagination(
 def test_queue_orders_by_due_date_and_overdue_filter(
     client: TestClient,
     session: Session,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     from datetime import timedelta
 

@@ -1,11 +1,13 @@
 """The lifecycle through the API: draft, submit, return or accept, change, close, revoke, lapse."""
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from models.user import User
 from tests.factories import (
     auth,
     create_draft,
@@ -21,7 +23,9 @@ from tests.factories import (
 )
 
 
-def test_operator_creates_a_draft(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+def test_operator_creates_a_draft(
+    client: TestClient, operator: User, fixed_clock: datetime
+) -> None:
     filing = create_draft(client, operator)
     assert filing["status"] == "draft"
     assert filing["revision"] == 1
@@ -31,8 +35,8 @@ def test_operator_creates_a_draft(client: TestClient, operator, fixed_clock) -> 
 
 def test_submit_without_documents_lists_every_missing_kind(
     client: TestClient,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = create_draft(client, operator)
     response = client.post(f"/api/v1/filings/{filing['id']}/submit", headers=auth(operator))
@@ -48,8 +52,8 @@ def test_submit_without_documents_lists_every_missing_kind(
 
 def test_cooperative_outlet_also_needs_the_cooperation_agreement(
     client: TestClient,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     body = filing_body(type="cooperative")
     body["partner"] = {
@@ -71,7 +75,7 @@ def test_cooperative_outlet_also_needs_the_cooperation_agreement(
 def test_branch_operator_needs_the_authorisation_letter(
     client: TestClient,
     session: Session,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    fixed_clock: datetime,
 ) -> None:
     branch_operator = operator_of(session, make_enterprise(session, is_branch=True))
     filing = create_draft(client, branch_operator)
@@ -82,8 +86,8 @@ def test_branch_operator_needs_the_authorisation_letter(
 
 def test_submission_sets_deadlines_on_working_days(
     client: TestClient,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     # Submitted on Monday 2026-11-30: 5 working days → Monday 2026-12-07, 2 → Wednesday 12-02.
     filing = submitted_filing(client, operator)
@@ -95,8 +99,8 @@ def test_submission_sets_deadlines_on_working_days(
 
 def test_submission_on_the_20th_day_after_opening_is_not_late(
     client: TestClient,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     # Opened 11-10, submitted 11-30: 20 days, the last day allowed.
     assert submitted_filing(client, operator, opened_on="2026-11-10")["late"] is False
@@ -104,8 +108,8 @@ def test_submission_on_the_20th_day_after_opening_is_not_late(
 
 def test_submission_on_the_21st_day_after_opening_is_late(
     client: TestClient,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     # Opened 11-09, submitted 11-30: 21 days.
     assert submitted_filing(client, operator, opened_on="2026-11-09")["late"] is True
@@ -113,9 +117,9 @@ def test_submission_on_the_21st_day_after_opening_is_late(
 
 def test_accept_allocates_the_filing_and_receipt_numbers(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = filed_filing(client, operator, reviewer)
     assert filing["status"] == "filed"
@@ -126,9 +130,9 @@ def test_accept_allocates_the_filing_and_receipt_numbers(
 def test_serials_are_consecutive_per_county(
     client: TestClient,
     session: Session,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     numbers = [filed_filing(client, operator, reviewer)["filing_no"] for _ in range(3)]
     serials = [int(number.rsplit("-", 1)[1]) for number in numbers]
@@ -142,9 +146,9 @@ def test_serials_are_consecutive_per_county(
 
 def test_return_lists_every_correction_and_resubmission_is_accepted(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = submitted_filing(client, operator)
     corrections = [
@@ -178,9 +182,9 @@ def test_return_lists_every_correction_and_resubmission_is_accepted(
 
 def test_return_without_corrections_is_refused(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = submitted_filing(client, operator)
     response = client.post(
@@ -196,9 +200,9 @@ def test_return_without_corrections_is_refused(
 
 def test_change_keeps_the_revision_in_force_until_accepted(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = filed_filing(client, operator, reviewer)
     fid = filing["id"]
@@ -229,7 +233,9 @@ def test_change_keeps_the_revision_in_force_until_accepted(
     assert after["change"] is None
 
 
-def _submitted_change(client: TestClient, operator, reviewer, changed_on: str) -> dict:  # type: ignore[no-untyped-def]
+def _submitted_change(
+    client: TestClient, operator: User, reviewer: User, changed_on: str
+) -> dict[str, Any]:
     """A filed filing's change that happened on `changed_on`, submitted today (2026-11-30)."""
     fid = filed_filing(client, operator, reviewer)["id"]
     opened = client.post(
@@ -245,9 +251,9 @@ def _submitted_change(client: TestClient, operator, reviewer, changed_on: str) -
 
 def test_change_submitted_on_the_10th_day_after_it_happened_is_not_late(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     # Changed 11-20, submitted 11-30: 10 days, the last day allowed.
     assert _submitted_change(client, operator, reviewer, "2026-11-20")["late"] is False
@@ -255,15 +261,17 @@ def test_change_submitted_on_the_10th_day_after_it_happened_is_not_late(
 
 def test_change_submitted_on_the_11th_day_after_it_happened_is_late(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     # Changed 11-19, submitted 11-30: 11 days.
     assert _submitted_change(client, operator, reviewer, "2026-11-19")["late"] is True
 
 
-def test_only_one_change_may_be_open(client: TestClient, operator, reviewer, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+def test_only_one_change_may_be_open(
+    client: TestClient, operator: User, reviewer: User, fixed_clock: datetime
+) -> None:
     fid = filed_filing(client, operator, reviewer)["id"]
     assert (
         client.post(f"/api/v1/filings/{fid}/changes", json={}, headers=auth(operator)).status_code
@@ -274,7 +282,9 @@ def test_only_one_change_may_be_open(client: TestClient, operator, reviewer, fix
     assert second.json()["code"] == "invalid_transition"
 
 
-def test_closure_by_the_operator(client: TestClient, operator, reviewer, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+def test_closure_by_the_operator(
+    client: TestClient, operator: User, reviewer: User, fixed_clock: datetime
+) -> None:
     fid = filed_filing(client, operator, reviewer)["id"]
     closed = client.post(
         f"/api/v1/filings/{fid}/closure",
@@ -287,8 +297,8 @@ def test_closure_by_the_operator(client: TestClient, operator, reviewer, fixed_c
 
 
 def test_revocation_by_a_covering_reviewer(
-    client: TestClient, operator, reviewer, fixed_clock
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, operator: User, reviewer: User, fixed_clock: datetime
+) -> None:
     fid = filed_filing(client, operator, reviewer)["id"]
     revoked = client.post(
         f"/api/v1/filings/{fid}/revocation", json={"reason": "提交虚假材料"}, headers=auth(reviewer)
@@ -300,8 +310,8 @@ def test_revocation_by_a_covering_reviewer(
 def test_licence_cancellation_lapses_every_filing_in_force(
     client: TestClient,
     session: Session,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     enterprise = make_enterprise(session, region_code="451102")
     operator = operator_of(session, enterprise)
@@ -326,9 +336,9 @@ def test_licence_cancellation_lapses_every_filing_in_force(
 
 def test_history_records_every_event_with_actor_and_statuses(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     fid = filed_filing(client, operator, reviewer)["id"]
     events = client.get(f"/api/v1/filings/{fid}/history", headers=auth(operator)).json()
@@ -359,12 +369,12 @@ def test_history_records_every_event_with_actor_and_statuses(
 )
 def test_illegal_transitions_are_409_and_change_nothing(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
     setup: str,
     action: str,
-    body,  # type: ignore[no-untyped-def]
+    body: dict[str, Any] | None,
 ) -> None:
     if setup == "draft":
         filing = create_draft(client, operator)
@@ -397,8 +407,8 @@ def test_illegal_transitions_are_409_and_change_nothing(
 
 def test_documents_cannot_be_added_while_submitted(
     client: TestClient,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = submitted_filing(client, operator)
     response = upload(client, filing["id"], operator, "other", "x.pdf", sample_pdf())
@@ -406,7 +416,9 @@ def test_documents_cannot_be_added_while_submitted(
     assert response.json()["code"] == "invalid_transition"
 
 
-def test_opening_date_in_the_future_is_refused(client: TestClient, operator, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+def test_opening_date_in_the_future_is_refused(
+    client: TestClient, operator: User, fixed_clock: datetime
+) -> None:
     response = client.post(
         "/api/v1/filings",
         json=filing_body(opened_on=date(2026, 12, 31).isoformat()),

@@ -1,13 +1,19 @@
 """Double random, one public, through the API: plan, announce, draw, teams, results, publication."""
 
 import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypedDict
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from cli import main as cli
-from models.inspection import Inspection
+from models.enterprise import Enterprise
+from models.filing import Filing
+from models.inspection import Inspection, Inspector
+from models.user import User
 from services.oversight import audit
 from tests.factories import (
     auth,
@@ -22,8 +28,15 @@ from tests.factories import (
 COUNTY = "451121"  # 昭平县: these tests plan over this county only
 
 
+class World(TypedDict):
+    admin: User
+    inspectors: list[tuple[Inspector, User]]
+    outlets: list[Filing]
+    a: Enterprise
+
+
 @pytest.fixture
-def world(session: Session, fixed_clock):  # type: ignore[no-untyped-def]
+def world(session: Session, fixed_clock: datetime) -> World:
     """An admin, 4 inspectors (one conflicted with operator A), 10 outlets of two operators."""
     admin = make_staff(session, role="admin", jurisdiction=COUNTY)
     reviewer = make_staff(session, role="reviewer", jurisdiction=COUNTY)
@@ -38,7 +51,7 @@ def world(session: Session, fixed_clock):  # type: ignore[no-untyped-def]
         make_inspector(session, admin, "ZP-0004", jurisdiction=COUNTY),
     ]
     townships = ["451121100", "451121101", "451121102", "451121103", "451121104"]
-    outlets = []
+    outlets: list[Filing] = []
     for n in range(10):
         enterprise = enterprise_a if n % 2 == 0 else enterprise_b
         outlets.append(
@@ -54,7 +67,7 @@ def world(session: Session, fixed_clock):  # type: ignore[no-untyped-def]
     return {"admin": admin, "inspectors": inspectors, "outlets": outlets, "a": enterprise_a}
 
 
-def plan_body(**overrides: object) -> dict:
+def plan_body(**overrides: object) -> dict[str, Any]:
     body = {
         "name": "2026 年第四季度昭平县快递末端网点双随机抽查",
         "region_code": COUNTY,
@@ -70,7 +83,7 @@ def plan_body(**overrides: object) -> dict:
     return body
 
 
-def drawn_plan(client: TestClient, admin, **overrides: object) -> dict:  # type: ignore[no-untyped-def]
+def drawn_plan(client: TestClient, admin: User, **overrides: object) -> dict[str, Any]:
     plan = client.post(
         "/api/v1/inspection-plans", json=plan_body(**overrides), headers=auth(admin)
     ).json()
@@ -85,7 +98,7 @@ def drawn_plan(client: TestClient, admin, **overrides: object) -> dict:  # type:
     return drawn.json()
 
 
-def test_announce_freezes_candidates_by_risk_and_the_pool(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
+def test_announce_freezes_candidates_by_risk_and_the_pool(client: TestClient, world: World) -> None:
     admin = world["admin"]
     plan = client.post("/api/v1/inspection-plans", json=plan_body(), headers=auth(admin)).json()
     assert plan["status"] == "draft"
@@ -105,7 +118,7 @@ def test_announce_freezes_candidates_by_risk_and_the_pool(client: TestClient, wo
 def test_risk_override_moves_an_outlet_to_its_stratum_and_is_audited(
     client: TestClient,
     session: Session,
-    world,  # type: ignore[no-untyped-def]
+    world: World,
 ) -> None:
     admin, outlet = world["admin"], world["outlets"][0]
     response = client.put(
@@ -127,7 +140,7 @@ def test_risk_override_moves_an_outlet_to_its_stratum_and_is_audited(
     assert audit.verify(session).verified
 
 
-def test_draw_selects_by_stratum_and_staffs_every_team(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
+def test_draw_selects_by_stratum_and_staffs_every_team(client: TestClient, world: World) -> None:
     plan = drawn_plan(client, world["admin"])
     assert plan["status"] == "drawn"
     assert plan["key_string"] == "1.3.8./2.5.8.10.12./"
@@ -140,7 +153,7 @@ def test_draw_selects_by_stratum_and_staffs_every_team(client: TestClient, world
 
 def test_conflicted_inspector_is_never_on_or_eligible_for_its_operators_outlets(
     client: TestClient,
-    world,  # type: ignore[no-untyped-def]
+    world: World,
 ) -> None:
     # Drawing all 10 candidates puts each of operator A's 5 outlets through team selection;
     # ZP-0001 declared a conflict with A.
@@ -153,14 +166,14 @@ def test_conflicted_inspector_is_never_on_or_eligible_for_its_operators_outlets(
         assert "ZP-0001" not in assignment["eligible"]
 
 
-def test_public_verification_recomputes_the_draw(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
+def test_public_verification_recomputes_the_draw(client: TestClient, world: World) -> None:
     plan = drawn_plan(client, world["admin"])
     report = client.get(f"/api/v1/public/inspection-plans/{plan['id']}/verification").json()
     assert report["verified"] is True, report["problems"]
     assert report["key_string"] == plan["key_string"]
 
 
-def test_draw_happens_once(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
+def test_draw_happens_once(client: TestClient, world: World) -> None:
     plan = drawn_plan(client, world["admin"])
     again = client.post(
         f"/api/v1/inspection-plans/{plan['id']}/draw",
@@ -174,7 +187,7 @@ def test_draw_happens_once(client: TestClient, world) -> None:  # type: ignore[n
 def test_not_enough_inspectors_saves_nothing(
     client: TestClient,
     session: Session,
-    world,  # type: ignore[no-untyped-def]
+    world: World,
 ) -> None:
     admin = world["admin"]
     plan = client.post(
@@ -196,7 +209,9 @@ def test_not_enough_inspectors_saves_nothing(
     assert count == 0
 
 
-def test_recently_drawn_outlets_are_excluded_for_a_shared_item(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
+def test_recently_drawn_outlets_are_excluded_for_a_shared_item(
+    client: TestClient, world: World
+) -> None:
     admin = world["admin"]
     first = drawn_plan(client, admin, sampling={"mode": "count", "count": 3})
     drawn = {a["filing_no"] for a in first["assignments"]}
@@ -224,7 +239,7 @@ def test_recently_drawn_outlets_are_excluded_for_a_shared_item(client: TestClien
     assert drawn <= others
 
 
-def _member_and_outsider(world, assignment) -> tuple:  # type: ignore[no-untyped-def]
+def _member_and_outsider(world: World, assignment: dict[str, Any]) -> tuple[User, User]:
     by_certificate = {inspector.certificate_no: user for inspector, user in world["inspectors"]}
     member = by_certificate[assignment["team"][0]]
     outsider = next(user for cert, user in by_certificate.items() if cert not in assignment["team"])
@@ -233,7 +248,7 @@ def _member_and_outsider(world, assignment) -> tuple:  # type: ignore[no-untyped
 
 def test_only_an_assigned_inspector_records_the_result_and_it_is_published(
     client: TestClient,
-    world,  # type: ignore[no-untyped-def]
+    world: World,
 ) -> None:
     plan = drawn_plan(client, world["admin"], period_start="2026-11-15")
     assignment = plan["assignments"][0]
@@ -265,7 +280,7 @@ def test_only_an_assigned_inspector_records_the_result_and_it_is_published(
     ]
 
 
-def test_overdue_results_are_reported(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
+def test_overdue_results_are_reported(client: TestClient, world: World) -> None:
     from datetime import UTC, datetime
 
     from core import clock
@@ -284,9 +299,9 @@ def test_overdue_results_are_reported(client: TestClient, world) -> None:  # typ
 
 def test_verify_draw_command_on_the_published_json(
     client: TestClient,
-    world,
-    tmp_path,
-    capsys,  # type: ignore[no-untyped-def]
+    world: World,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     plan = drawn_plan(client, world["admin"])
     path = tmp_path / "plan.json"
@@ -304,7 +319,7 @@ def test_verify_draw_command_on_the_published_json(
 def test_plans_outside_the_admin_jurisdiction_are_404(
     client: TestClient,
     session: Session,
-    world,  # type: ignore[no-untyped-def]
+    world: World,
 ) -> None:
     plan = client.post(
         "/api/v1/inspection-plans", json=plan_body(), headers=auth(world["admin"])
@@ -316,7 +331,7 @@ def test_plans_outside_the_admin_jurisdiction_are_404(
     assert problem(public) == (404, "not_found")
 
 
-def test_evidence_upload_by_an_assigned_inspector_only(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
+def test_evidence_upload_by_an_assigned_inspector_only(client: TestClient, world: World) -> None:
     from tests.factories import sample_png
 
     plan = drawn_plan(client, world["admin"])

@@ -3,12 +3,15 @@
 import base64
 import csv
 import io
+from datetime import datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from cli import demo
 from models.filing import FilingRevision
+from models.user import User
 from tests.factories import (
     auth,
     filed_filing,
@@ -25,9 +28,9 @@ def names(client: TestClient, **params: object) -> list[str]:
 
 def test_directory_lists_only_outlets_in_force_with_masked_person(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     filed = filed_filing(client, operator, reviewer, name="公开名录测试甲站")
     submitted_filing(client, operator, name="公开名录测试乙站")
@@ -45,8 +48,8 @@ def test_directory_lists_only_outlets_in_force_with_masked_person(
 def test_directory_filters_by_county_township_brand_and_text(
     client: TestClient,
     session: Session,
-    operator,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    fixed_clock: datetime,
 ) -> None:
     city = make_staff(session, role="reviewer", jurisdiction="451100")
     filed_filing(client, operator, city, name="过滤测试贺街站", brands=["ZTO"])
@@ -67,7 +70,9 @@ def test_directory_filters_by_county_township_brand_and_text(
     assert names(client, q="河东街 12") != []  # address search
 
 
-def test_csv_export_opens_in_excel(client: TestClient, operator, reviewer, fixed_clock) -> None:  # type: ignore[no-untyped-def]
+def test_csv_export_opens_in_excel(
+    client: TestClient, operator: User, reviewer: User, fixed_clock: datetime
+) -> None:
     filed_filing(client, operator, reviewer, name="导出测试站")
     for response in (
         client.get("/api/v1/public/outlets.csv", params={"q": "导出测试"}),
@@ -115,10 +120,10 @@ def test_no_public_response_contains_a_seeded_id_number_or_phone(
 def test_search_count_is_capped_and_says_so(
     client: TestClient,
     session: Session,
-    operator,
-    reviewer,
-    fixed_clock,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from services.receipts import directory
 

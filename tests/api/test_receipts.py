@@ -3,11 +3,15 @@ the API and on the page, no personal data in any public response."""
 
 import io
 import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import jwt
 import pypdf
 import pytest
 import zxingcpp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
 from jwt.algorithms import OKPAlgorithm
 from PIL import Image
@@ -15,6 +19,7 @@ from sqlmodel import Session
 
 from cli import main as cli
 from core.config import get_settings
+from models.user import User
 from tests.factories import (
     auth,
     filed_filing,
@@ -25,21 +30,22 @@ from tests.factories import (
 )
 
 
-def independent_verify(token: str, jwks: dict) -> dict:
+def independent_verify(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
     """PyJWT, not the service's JOSE library: its Ed25519 code under RFC 9864's name."""
     verifier = jwt.PyJWS()
     verifier.register_algorithm("Ed25519", OKPAlgorithm())
     kid = jwt.get_unverified_header(token)["kid"]
     jwk = next(key for key in jwks["keys"] if key["kid"] == kid)
     key = OKPAlgorithm.from_jwk(json.dumps(jwk))
+    assert isinstance(key, Ed25519PublicKey)  # a JWKS publishes public keys only
     return json.loads(verifier.decode(token, key=key, algorithms=["Ed25519"]))
 
 
 def test_receipt_jws_verifies_against_the_published_jwks(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = filed_filing(client, operator, reviewer)
     check = client.get(f"/api/v1/public/receipts/{filing['receipt_no']}").json()
@@ -56,8 +62,8 @@ def test_receipt_jws_verifies_against_the_published_jwks(
 
 
 def test_tampered_payload_does_not_verify(
-    client: TestClient, operator, reviewer, fixed_clock
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, operator: User, reviewer: User, fixed_clock: datetime
+) -> None:
     import base64
 
     filing = filed_filing(client, operator, reviewer)
@@ -73,11 +79,11 @@ def test_tampered_payload_does_not_verify(
 
 def test_verify_receipt_command_accepts_genuine_and_refuses_forged(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,
-    tmp_path,
-    capsys,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     filing = filed_filing(client, operator, reviewer)
     token = client.get(f"/api/v1/public/receipts/{filing['receipt_no']}").json()["jws"]
@@ -91,9 +97,9 @@ def test_verify_receipt_command_accepts_genuine_and_refuses_forged(
 
 def test_pdf_has_the_text_and_a_qr_code_of_the_verify_url(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = filed_filing(client, operator, reviewer)
     response = client.get(f"/api/v1/receipts/{filing['receipt_no']}/pdf", headers=auth(operator))
@@ -116,9 +122,9 @@ def test_pdf_has_the_text_and_a_qr_code_of_the_verify_url(
 
 def test_pdf_is_the_same_every_time_and_honours_if_none_match(
     client: TestClient,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = filed_filing(client, operator, reviewer)
     url = f"/api/v1/receipts/{filing['receipt_no']}/pdf"
@@ -132,9 +138,9 @@ def test_pdf_is_the_same_every_time_and_honours_if_none_match(
 def test_pdf_and_detail_are_404_for_strangers(
     client: TestClient,
     session: Session,
-    operator,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    operator: User,
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     filing = filed_filing(client, operator, reviewer)
     stranger = operator_of(session, make_enterprise(session))
@@ -157,8 +163,8 @@ def _status(client: TestClient, receipt_no: str) -> tuple[str, str]:
 def test_each_status_shows_on_the_api_and_the_page(
     client: TestClient,
     session: Session,
-    reviewer,
-    fixed_clock,  # type: ignore[no-untyped-def]
+    reviewer: User,
+    fixed_clock: datetime,
 ) -> None:
     enterprise = make_enterprise(session, region_code="451102")
     operator = operator_of(session, enterprise)

@@ -10,12 +10,15 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from typing import Any, TypedDict
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from core import clock
+from models.filing import Filing
+from models.user import User
 from services.filings import actions
 from services.inspections import draws, plans, publication, results
 from tests.factories import (
@@ -30,6 +33,12 @@ from tests.factories import (
 )
 
 
+class StatsData(TypedDict):
+    babu: User
+    zhaoping: User
+    g: Filing
+
+
 @contextmanager
 def on(day: str) -> Iterator[None]:
     """10:00 in China on `day`."""
@@ -37,7 +46,16 @@ def on(day: str) -> Iterator[None]:
         yield
 
 
-def _filed(session, operator, reviewer, *, opened, submitted, accepted, **outlet):  # type: ignore[no-untyped-def]
+def _filed(
+    session: Session,
+    operator: User,
+    reviewer: User,
+    *,
+    opened: str,
+    submitted: str,
+    accepted: str,
+    **outlet: Any,
+) -> Filing:
     with on(submitted):
         filing = submitted_via_services(session, operator, opened_on=opened, **outlet)
     with on(accepted):
@@ -46,7 +64,7 @@ def _filed(session, operator, reviewer, *, opened, submitted, accepted, **outlet
 
 
 @pytest.fixture
-def data(session: Session) -> dict:
+def data(session: Session) -> StatsData:
     city_reviewer = make_staff(session, role="reviewer", jurisdiction="451100")
     babu = operator_of(session, make_enterprise(session, region_code="451102"))
     zhaoping_enterprise = make_enterprise(session, region_code="451121")
@@ -216,14 +234,14 @@ def data(session: Session) -> dict:
     }
 
 
-def overview(client: TestClient, user) -> dict:  # type: ignore[no-untyped-def]
+def overview(client: TestClient, user: User) -> dict[str, Any]:
     with on("2026-11-30"):
         response = client.get("/api/v1/stats/overview", headers=auth(user))
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def test_township_coverage_for_babu(client: TestClient, data: dict) -> None:
+def test_township_coverage_for_babu(client: TestClient, data: StatsData) -> None:
     coverage = overview(client, data["babu"])["coverage"]
     assert (coverage["townships"], coverage["covered"], coverage["ratio"]) == (13, 2, 0.1538)
     uncovered = [t["code"] for u in coverage["uncovered"] for t in u["townships"]]
@@ -234,13 +252,13 @@ def test_township_coverage_for_babu(client: TestClient, data: dict) -> None:
     assert brands == {"SF": (1, ["451102101"]), "ZTO": (1, ["451102102"])}
 
 
-def test_township_coverage_for_zhaoping(client: TestClient, data: dict) -> None:
+def test_township_coverage_for_zhaoping(client: TestClient, data: StatsData) -> None:
     coverage = overview(client, data["zhaoping"])["coverage"]
     assert (coverage["townships"], coverage["covered"], coverage["ratio"]) == (12, 1, 0.0833)
     assert [b["brand"] for b in coverage["by_brand"]] == ["JT"]
 
 
-def test_filing_counts_and_late_filings(client: TestClient, data: dict) -> None:
+def test_filing_counts_and_late_filings(client: TestClient, data: StatsData) -> None:
     figures = overview(client, data["babu"])["filings"]
     assert figures["by_status"] == {"filed": 4, "submitted": 1, "closed": 1}
     assert figures["by_county"] == [{"county_code": "451102", "total": 6, "in_force": 4}]
@@ -272,7 +290,7 @@ def test_late_changes_count_only_those_submitted_after_their_tenth_day(
     assert figures["late_changes"] == {"submitted": 2, "late": 1, "share": 0.5}
 
 
-def test_review_deadlines_on_the_official_calendar(client: TestClient, data: dict) -> None:
+def test_review_deadlines_on_the_official_calendar(client: TestClient, data: StatsData) -> None:
     babu = overview(client, data["babu"])["deadlines"]
     assert (babu["accepted"], babu["accepted_within_5_working_days"]) == (6, 5)
     assert babu["accepted_within_share"] == 0.8333
@@ -286,7 +304,7 @@ def test_review_deadlines_on_the_official_calendar(client: TestClient, data: dic
     assert zhaoping["overdue"] == []
 
 
-def test_inspection_figures(client: TestClient, data: dict) -> None:
+def test_inspection_figures(client: TestClient, data: StatsData) -> None:
     zhaoping = overview(client, data["zhaoping"])["inspections"]
     assert zhaoping["plans"] == {"drawn": 2}
     assert (zhaoping["objects_drawn"], zhaoping["results_recorded"]) == (2, 1)
@@ -296,7 +314,7 @@ def test_inspection_figures(client: TestClient, data: dict) -> None:
     assert overview(client, data["babu"])["inspections"]["objects_drawn"] == 0
 
 
-def test_each_table_exports_as_csv(client: TestClient, data: dict) -> None:
+def test_each_table_exports_as_csv(client: TestClient, data: StatsData) -> None:
     with on("2026-11-30"):
         response = client.get("/api/v1/stats/overview/uncovered.csv", headers=auth(data["babu"]))
     assert response.headers["content-type"].startswith("text/csv")
@@ -323,7 +341,9 @@ def test_each_table_exports_as_csv(client: TestClient, data: dict) -> None:
     assert problem(unknown) == (404, "not_found")
 
 
-def test_operators_cannot_see_the_figures(client: TestClient, session: Session, data: dict) -> None:
+def test_operators_cannot_see_the_figures(
+    client: TestClient, session: Session, data: StatsData
+) -> None:
     operator = operator_of(session, make_enterprise(session))
     refused = client.get("/api/v1/stats/overview", headers=auth(operator))
     assert problem(refused) == (403, "forbidden")

@@ -1,7 +1,9 @@
 """The draw as a pure function: RFC 3797, strata, teams, verification."""
 
 import copy
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -137,8 +139,8 @@ def test_not_enough_inspectors_fails() -> None:
     assert error.value.code == "not_enough_inspectors"
 
 
-def _published_plan() -> dict:
-    strata = [
+def _published_plan() -> dict[str, Any]:
+    strata: list[dict[str, Any]] = [
         {
             "label": "high",
             "rate": "0.5",
@@ -151,7 +153,7 @@ def _published_plan() -> dict:
         },
         {"label": "medium", "rate": "0", "candidates": []},
     ]
-    plan = {
+    plan: dict[str, Any] = {
         "id": 1,
         "name": "t",
         "region_code": "451102",
@@ -200,7 +202,9 @@ def test_verification_of_an_untouched_publication() -> None:
         lambda p: p["pool"].append("Z999"),
     ],
 )
-def test_verification_fails_on_a_tampered_publication(tamper) -> None:  # type: ignore[no-untyped-def]
+def test_verification_fails_on_a_tampered_publication(
+    tamper: Callable[[dict[str, Any]], object],
+) -> None:
     plan = copy.deepcopy(_published_plan())
     tamper(plan)
     assert draw.verify(plan).verified is False

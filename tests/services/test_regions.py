@@ -51,4 +51,4 @@ def test_loader_takes_another_citys_file_and_is_idempotent(
     )
     assert load_regions(session, read_regions_csv(path)) == 3
     assert load_regions(session, read_regions_csv(path)) == 0
-    assert session.get(Region, "450302100").parent_code == "450302"
+    assert session.get_one(Region, "450302100").parent_code == "450302"

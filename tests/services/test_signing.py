@@ -1,5 +1,7 @@
 """Receipt signing keys: rotation keeps old receipts verifiable; production needs a key."""
 
+from pathlib import Path
+
 import pytest
 from joserfc.jwk import OKPKey
 
@@ -29,7 +31,7 @@ def test_published_keys_hold_no_private_part() -> None:
     assert all("d" not in key for key in ring.jwks()["keys"])
 
 
-def test_a_retired_public_key_alone_still_verifies(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_retired_public_key_alone_still_verifies(tmp_path: Path) -> None:
     old_key = OKPKey.generate_key("Ed25519")
     old_ring = signing.load_keyring(
         Settings(receipt_signing_key=old_key.as_pem(private=True).decode())
