@@ -11,11 +11,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
+COPY cli ./cli
 COPY api ./api
-COPY core ./core
-COPY models ./models
-COPY schemas ./schemas
+COPY web ./web
 COPY services ./services
+COPY schemas ./schemas
+COPY models ./models
+COPY domain ./domain
+COPY core ./core
 COPY migrations ./migrations
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /var/lib/outlet-filing --create-home outlet \
