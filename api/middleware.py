@@ -3,12 +3,16 @@
 A plain ASGI middleware (not BaseHTTPMiddleware): the public receipt check is a hot path.
 """
 
+import logging
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import problem
 from core import logs
 
 HEADER = "X-Request-ID"
+logger = logging.getLogger(__name__)
 
 
 class RequestIdMiddleware:
@@ -27,13 +31,25 @@ class RequestIdMiddleware:
         current = logs.new_request_id(offered)
         token = logs.request_id.set(current)
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 MutableHeaders(scope=message)[HEADER] = current
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Logged here, while the request id is known, and answered here, so a 500 carries
+            # X-Request-ID too: the id a caller reports finds the traceback.
+            logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            answer = problem(500, "internal_error", "服务器内部错误，请稍后重试")
+            await answer(scope, receive, send_with_id)
         finally:
             logs.request_id.reset(token)
 

@@ -23,10 +23,12 @@ from domain.vocabulary import (
     Outcome,
     OutletType,
     RegionLevel,
+    Role,
 )
+from models.base import pk
 from models.enterprise import Enterprise
 from models.filing import Filing
-from models.inspection import Inspection
+from models.inspection import Inspection, InspectionPlan
 from models.region import Region
 from models.user import User
 from services.accounts import enterprises
@@ -77,36 +79,44 @@ def database_is_empty(session: Session) -> bool:
 
 def seed(session: Session) -> list[DemoLogin]:
     """Creates the demo data; the caller commits. Returns the logins to print."""
-    logins: list[DemoLogin] = []
-    accounts.create_user(
+    logins, admin, reviewer_city = _seed_staff(session)
+    logins += _seed_enterprises(session, approver=reviewer_city)
+    seed_filings(session, reviewer_city)
+    _cancel_one_licence(session, reviewer_city, logins)
+    logins += seed_inspections(session, admin)
+    return logins
+
+
+def _staff(
+    session: Session, username: str, role: Role, jurisdiction: str, display_name: str
+) -> User:
+    return accounts.create_user(
         session,
-        username="admin",
+        username=username,
         password=DEMO_PASSWORD,
-        role="admin",
-        jurisdiction="451100",
-        display_name="贺州市邮政管理局管理员",
+        role=role,
+        jurisdiction=jurisdiction,
+        display_name=display_name,
     )
-    logins.append(DemoLogin("admin", "admin", "451100 贺州市"))
-    reviewer_city = accounts.create_user(
-        session,
-        username="reviewer",
-        password=DEMO_PASSWORD,
-        role="reviewer",
-        jurisdiction="451100",
-        display_name="贺州市邮政管理局审核员",
-    )
-    logins.append(DemoLogin("reviewer", "reviewer", "451100 贺州市"))
+
+
+def _seed_staff(session: Session) -> tuple[list[DemoLogin], User, User]:
+    """The city's admin and reviewer, and a reviewer per county."""
+    admin = _staff(session, "admin", Role.ADMIN, "451100", "贺州市邮政管理局管理员")
+    reviewer_city = _staff(session, "reviewer", Role.REVIEWER, "451100", "贺州市邮政管理局审核员")
+    logins = [
+        DemoLogin("admin", Role.ADMIN, "451100 贺州市"),
+        DemoLogin("reviewer", Role.REVIEWER, "451100 贺州市"),
+    ]
     for code, name in COUNTIES.items():
-        username = f"reviewer_{code}"
-        accounts.create_user(
-            session,
-            username=username,
-            password=DEMO_PASSWORD,
-            role="reviewer",
-            jurisdiction=code,
-            display_name=f"{name}审核员",
-        )
-        logins.append(DemoLogin(username, "reviewer", f"{code} {name}"))
+        _staff(session, f"reviewer_{code}", Role.REVIEWER, code, f"{name}审核员")
+        logins.append(DemoLogin(f"reviewer_{code}", Role.REVIEWER, f"{code} {name}"))
+    return logins, admin, reviewer_city
+
+
+def _seed_enterprises(session: Session, *, approver: User) -> list[DemoLogin]:
+    """The main brands' enterprises (approved) and one registration still pending."""
+    logins = []
     for serial, (brand, name, county, is_branch) in enumerate(DEMO_ENTERPRISES, start=1):
         username = f"op_{brand.lower()}"
         enterprise = enterprises.register(
@@ -121,8 +131,8 @@ def seed(session: Session) -> list[DemoLogin]:
             username=username,
             password=DEMO_PASSWORD,
         )
-        enterprises.approve(session, enterprise, approver=reviewer_city)
-        logins.append(DemoLogin(username, "operator", name))
+        enterprises.approve(session, enterprise, approver=approver)
+        logins.append(DemoLogin(username, Role.OPERATOR, name))
     enterprises.register(
         session,
         name="贺州市德邦物流有限公司",
@@ -136,22 +146,20 @@ def seed(session: Session) -> list[DemoLogin]:
         password=DEMO_PASSWORD,
     )
     logins.append(DemoLogin("op_deppon", "operator (pending approval)", "贺州市德邦物流有限公司"))
-    seed_filings(session, reviewer_city)
-    cancelled = session.exec(
-        select(Enterprise).where(
-            Enterprise.name == dict((b, n) for b, n, _, _ in DEMO_ENTERPRISES)[CANCELLED_BRAND]
-        )
-    ).one()
+    return logins
+
+
+def _cancel_one_licence(session: Session, reviewer: User, logins: list[DemoLogin]) -> None:
+    """Two days ago one operator's licence was cancelled: its outlets lapsed."""
+    name = dict((b, n) for b, n, _, _ in DEMO_ENTERPRISES)[CANCELLED_BRAND]
+    cancelled = session.exec(select(Enterprise).where(Enterprise.name == name)).one()
     with clock.frozen_at(clock.now() - timedelta(days=2)):
         actions.cancel_licence(
-            session, cancelled, actor=reviewer_city, reason="快递业务经营许可证被依法注销"
+            session, cancelled, actor=reviewer, reason="快递业务经营许可证被依法注销"
         )
     for login in logins:
         if login.username == f"op_{CANCELLED_BRAND.lower()}":
             login.role = "operator (licence cancelled)"
-    admin = session.exec(select(User).where(User.username == "admin")).one()
-    logins.extend(seed_inspections(session, admin))
-    return logins
 
 
 # --- double random ------------------------------------------------------------------------
@@ -172,6 +180,14 @@ DEMO_SOURCES = [[4, 7, 2], [3, 9, 15, 21, 28, 33]]
 
 def seed_inspections(session: Session, admin: User) -> list[DemoLogin]:
     """Inspectors (two with declared conflicts), a drawn city-wide plan, and some results."""
+    logins, members = _seed_inspectors(session, admin)
+    plan = _seed_drawn_plan(session, admin)
+    _seed_results(session, plan, members)
+    return logins
+
+
+def _seed_inspectors(session: Session, admin: User) -> tuple[list[DemoLogin], dict[str, str]]:
+    """The inspector directory with a login each; returns the logins and certificate → login."""
     uscc_of = {
         brand: session.exec(select(Enterprise.uscc).where(Enterprise.name == name)).one()
         for brand, name, _, _ in DEMO_ENTERPRISES
@@ -181,14 +197,7 @@ def seed_inspections(session: Session, admin: User) -> list[DemoLogin]:
     members = {}
     for number, (certificate_no, name, jurisdiction) in enumerate(INSPECTORS, start=1):
         username = f"inspector{number}"
-        accounts.create_user(
-            session,
-            username=username,
-            password=DEMO_PASSWORD,
-            role="inspector",
-            jurisdiction=jurisdiction,
-            display_name=name,
-        )
+        _staff(session, username, Role.INSPECTOR, jurisdiction, name)
         members[certificate_no] = username
         directories.create_inspector(
             session,
@@ -200,7 +209,11 @@ def seed_inspections(session: Session, admin: User) -> list[DemoLogin]:
             conflicts=conflicts.get(certificate_no, []),
             username=username,
         )
-        logins.append(DemoLogin(username, "inspector", f"{name} {certificate_no}"))
+        logins.append(DemoLogin(username, Role.INSPECTOR, f"{name} {certificate_no}"))
+    return logins, members
+
+
+def _seed_drawn_plan(session: Session, admin: User) -> InspectionPlan:
     today = clock.today()
     plan = plans.create_plan(
         session,
@@ -221,25 +234,27 @@ def seed_inspections(session: Session, admin: User) -> list[DemoLogin]:
     )
     plans.announce(session, plan, admin=admin)
     draws.run_draw(session, plan, admin=admin, sources=DEMO_SOURCES)
+    return plan
+
+
+def _seed_results(session: Session, plan: InspectionPlan, members: dict[str, str]) -> None:
+    """Results of the first four drawn outlets, recorded by their teams' first member."""
+    today = clock.today()
     outcomes = [Outcome.NO_PROBLEM, Outcome.RECTIFICATION, Outcome.NO_PROBLEM, Outcome.CASE_FILED]
     drawn = session.exec(
         select(Inspection).where(Inspection.plan_id == plan.id).order_by(col(Inspection.m))
     ).all()
     for index, inspection in enumerate(drawn[: len(outcomes)]):
         user = session.exec(select(User).where(User.username == members[inspection.team[0]])).one()
-        assert inspection.id is not None
-        _, inspector = results.get_assigned(session, inspection.id, user)
+        _, inspector = results.get_assigned(session, pk(inspection), user)
         results.record_result(
             session,
             inspection,
             inspector,
             inspected_on=today - timedelta(days=10 - index),
             outcome=outcomes[index],
-            findings=""
-            if outcomes[index] == Outcome.NO_PROBLEM
-            else "收寄验视记录不全，已责令限期整改",
+            findings="" if outcomes[index] == Outcome.NO_PROBLEM else DEMO_FINDING,
         )
-    return logins
 
 
 # --- outlets ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from core.config import SettingsError, get_settings
+from domain.vocabulary import Role
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -164,6 +165,29 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     return 1
 
 
+def _sweep_minutes(value: str) -> int:
+    minutes = int(value)
+    if minutes < 10:
+        raise argparse.ArgumentTypeError("至少 10 分钟：更新的文件可能属于正在进行的上传")
+    return minutes
+
+
+def cmd_sweep_files(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from core.db import session_scope
+    from services.filings import documents
+
+    if not _require_current_schema():
+        return 2
+    report = documents.sweep_files(session_scope, older_than=timedelta(minutes=args.older_than))
+    print(
+        f"已删除无记录引用的存储文件 {report.blobs} 个、遗留的临时上传文件 {report.temp_files} 个"
+        f"（只处理 {args.older_than} 分钟以前的文件）。"
+    )
+    return 0
+
+
 def _fetch_json(source: str) -> dict:
     """JSON from a URL or a file path."""
     import json
@@ -241,7 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     create = commands.add_parser("create-user", help="create a staff account")
     create.add_argument("--username", required=True)
     create.add_argument("--password", required=True)
-    create.add_argument("--role", required=True, choices=["reviewer", "inspector", "admin"])
+    staff_roles = [
+        Role.REVIEWER,
+        Role.INSPECTOR,
+        Role.ADMIN,
+    ]  # operators register (POST /enterprises)
+    create.add_argument("--role", required=True, choices=[role.value for role in staff_roles])
     create.add_argument("--jurisdiction", default="451100")
     create.add_argument("--display-name")
     create.set_defaults(func=cmd_create_user)
@@ -267,6 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("audit-verify", help="verify the audit hash chain").set_defaults(
         func=cmd_audit_verify
     )
+    sweep = commands.add_parser(
+        "sweep-files", help="delete stored files no record references (older than an hour)"
+    )
+    sweep.add_argument(
+        "--older-than",
+        type=_sweep_minutes,
+        default=60,
+        metavar="MINUTES",
+        help="minimum age in minutes, at least 10 (default 60): uploads in progress are younger",
+    )
+    sweep.set_defaults(func=cmd_sweep_files)
     return parser
 
 

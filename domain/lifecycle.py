@@ -1,54 +1,56 @@
-"""The filing state machine (SPEC §3) as one table of (status, action) -> status.
+"""The state machines as tables of (status, action) -> status: a filing's (SPEC §3) and an
+inspection plan's (SPEC §6). Every transition not in a table is a 409 `invalid_transition`.
 
 Editing, documents, submission and review act on the revision being worked on (the first filing,
 or an open change of a filed outlet); closure, revocation and lapse act on the filing itself.
 """
 
 from domain.errors import InvalidTransition
+from domain.vocabulary import FilingAction, FilingStatus, PlanAction, PlanStatus, RevisionStatus
 
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("draft", "edit"): "draft",
-    ("returned", "edit"): "returned",
-    ("draft", "submit"): "submitted",
-    ("returned", "submit"): "submitted",
-    ("submitted", "accept"): "filed",
-    ("submitted", "return"): "returned",
-    ("filed", "open_change"): "filed",
-    ("filed", "close"): "closed",
-    ("filed", "revoke"): "revoked",
-    ("filed", "lapse"): "lapsed",
+TRANSITIONS: dict[tuple[FilingStatus, FilingAction], FilingStatus] = {
+    (FilingStatus.DRAFT, FilingAction.EDIT): FilingStatus.DRAFT,
+    (FilingStatus.RETURNED, FilingAction.EDIT): FilingStatus.RETURNED,
+    (FilingStatus.DRAFT, FilingAction.SUBMIT): FilingStatus.SUBMITTED,
+    (FilingStatus.RETURNED, FilingAction.SUBMIT): FilingStatus.SUBMITTED,
+    (FilingStatus.SUBMITTED, FilingAction.ACCEPT): FilingStatus.FILED,
+    (FilingStatus.SUBMITTED, FilingAction.RETURN): FilingStatus.RETURNED,
+    (FilingStatus.FILED, FilingAction.OPEN_CHANGE): FilingStatus.FILED,
+    (FilingStatus.FILED, FilingAction.CLOSE): FilingStatus.CLOSED,
+    (FilingStatus.FILED, FilingAction.REVOKE): FilingStatus.REVOKED,
+    (FilingStatus.FILED, FilingAction.LAPSE): FilingStatus.LAPSED,
 }
 
-ACTION_NAMES = {
-    "edit": "修改",
-    "submit": "提交",
-    "accept": "予以备案",
-    "return": "退回补正",
-    "open_change": "办理变更",
-    "close": "停业",
-    "revoke": "撤销",
-    "lapse": "失效",
-}
-
-STATUS_NAMES = {
-    "draft": "草稿",
-    "submitted": "已提交",
-    "returned": "已退回",
-    "filed": "已备案",
-    "closed": "已停业",
-    "revoked": "已撤销",
-    "lapsed": "已失效",
+PLAN_TRANSITIONS: dict[tuple[PlanStatus, PlanAction], PlanStatus] = {
+    (PlanStatus.DRAFT, PlanAction.ANNOUNCE): PlanStatus.ANNOUNCED,
+    (PlanStatus.ANNOUNCED, PlanAction.DRAW): PlanStatus.DRAWN,
 }
 
 
-def next_status(status: str, action: str) -> str:
-    """The status after `action`, or InvalidTransition (409) when the action is not allowed."""
-    try:
-        return TRANSITIONS[(status, action)]
-    except KeyError:
-        status_name = STATUS_NAMES.get(status, status)
+def _label(status: str) -> str:
+    for vocabulary in (FilingStatus, RevisionStatus, PlanStatus):
+        if status in vocabulary.values():
+            return vocabulary(status).label
+    return status
+
+
+def next_status(status: str, action: FilingAction) -> FilingStatus:
+    """A filing's (or its working revision's) status after `action`, or InvalidTransition."""
+    known = status in FilingStatus.values()
+    found = TRANSITIONS.get((FilingStatus(status), action)) if known else None
+    if found is None:
         raise InvalidTransition(
-            f"当前状态（{status_name}）下不能{ACTION_NAMES.get(action, action)}",
+            f"当前状态（{_label(status)}）下不能{action.label}",
             current_status=status,
-            action=action,
-        ) from None
+            action=action.value,
+        )
+    return found
+
+
+def next_plan_status(status: str, action: PlanAction) -> PlanStatus:
+    """An inspection plan's status after `action`, or InvalidTransition."""
+    known = status in PlanStatus.values()
+    found = PLAN_TRANSITIONS.get((PlanStatus(status), action)) if known else None
+    if found is None:
+        raise InvalidTransition(f"该计划当前状态（{_label(status)}）下不能{action.label}")
+    return found

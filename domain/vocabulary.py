@@ -59,6 +59,10 @@ class RevisionStatus(LabelledEnum):
 
 
 class FilingAction(LabelledEnum):
+    """What happens to a filing: the transitions of `domain.lifecycle`, and the other events of
+    its history."""
+
+    CREATE = "create", "创建"
     EDIT = "edit", "修改"
     SUBMIT = "submit", "提交"
     ACCEPT = "accept", "予以备案"
@@ -67,6 +71,8 @@ class FilingAction(LabelledEnum):
     CLOSE = "close", "停业"
     REVOKE = "revoke", "撤销"
     LAPSE = "lapse", "失效"
+    ADD_DOCUMENT = "document", "上传文件"
+    REMOVE_DOCUMENT = "document_removed", "删除文件"
 
 
 class Decision(LabelledEnum):

@@ -1,5 +1,5 @@
 """Filing content and responses (SPEC §4.1). Shape and identifier rules here; the rules that
-need the database (regions, brands) and the rules across fields live in services.filing_rules."""
+need the database (regions, brands) and across fields live in services/filings/rules.py."""
 
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -17,7 +17,7 @@ from domain.vocabulary import (
     RevisionStatus,
     RiskLevel,
 )
-from schemas.common import IdNumber, LongText, Mobile, ShortText, Text
+from schemas.common import IdNumber, LongText, Mobile, NoControl, ShortText, Text
 
 
 def _uscc_or_id(value: str) -> str:
@@ -42,16 +42,16 @@ class OutletData(BaseModel):
     name: Text
     type: OutletType
     scope: list[BusinessScope] = Field(min_length=1, max_length=2)
-    brands: list[Annotated[str, StringConstraints(max_length=16)]] = Field(
+    brands: list[Annotated[str, StringConstraints(max_length=16), NoControl]] = Field(
         min_length=1, max_length=20
     )
-    county_code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
-    township_code: Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
+    county_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+    township_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
     address: Text
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     opened_on: date
-    business_hours: Annotated[str, StringConstraints(max_length=64)] | None = None
+    business_hours: Annotated[str, StringConstraints(max_length=64), NoControl] | None = None
     floor_area_m2: float | None = Field(default=None, gt=0, le=100_000)
     staff_count: int | None = Field(default=None, ge=0, le=10_000)
     has_cctv: bool
@@ -96,7 +96,7 @@ class FilingPatch(BaseModel):
 class Correction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    field: Annotated[str, StringConstraints(max_length=64)] | None = None
+    field: Annotated[str, StringConstraints(max_length=64), NoControl] | None = None
     document: DocumentKind | None = None
     reason: LongText
 

@@ -21,9 +21,11 @@ def imported_packages(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        elif isinstance(node, ast.ImportFrom) and node.level > 0:
+            found.add("<relative>")  # we import absolutely, so a layer is always named
+        elif isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module.split(".")[0])
-    return found & OURS
+    return found & (OURS | {"<relative>"})
 
 
 def modules_of(layer: str) -> list[Path]:
@@ -54,3 +56,30 @@ def test_the_walk_sees_imports_inside_functions(tmp_path: Path) -> None:
     module = tmp_path / "hidden.py"
     module.write_text("def late():\n    from api import main\n    import services.filings\n")
     assert imported_packages(module) == {"api", "services"}
+
+
+def test_no_module_imports_relatively() -> None:
+    relative = [
+        str(path.relative_to(ROOT))
+        for layer in [*LAYERS, "migrations", "bench", "tests"]
+        for path in modules_of(layer)
+        if "<relative>" in imported_packages(path)
+    ]
+    assert not relative
+
+
+def test_migrations_need_only_the_tables_and_below() -> None:
+    allowed = {"migrations", "models", "domain", "core"}
+    reaching = {
+        f"{path.relative_to(ROOT)} imports {package}"
+        for path in modules_of("migrations")
+        for package in imported_packages(path) - allowed
+    }
+    assert not reaching, sorted(reaching)
+
+
+def test_benchmarks_do_not_lean_on_the_tests() -> None:
+    leaning = [
+        str(p.relative_to(ROOT)) for p in modules_of("bench") if "tests" in imported_packages(p)
+    ]
+    assert not leaning

@@ -5,8 +5,11 @@ import json
 import logging
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from api.middleware import RequestIdMiddleware
 from core import logs
 from models.user import User
 from tests.factories import auth, create_draft, filing_body
@@ -33,10 +36,13 @@ def test_an_unsafe_request_id_is_replaced(client: TestClient) -> None:
 
 def test_a_state_change_logs_one_line_with_ids_and_the_request_id(
     client: TestClient,
+    session: Session,
     operator: User,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger=CHANGES)
+    session.commit()  # the fixtures' own changes are logged now, outside the request
+    caplog.clear()
     response = client.post(
         "/api/v1/filings", json=filing_body(), headers={**auth(operator), "X-Request-ID": "req-1"}
     )
@@ -86,3 +92,22 @@ def test_json_format_writes_one_object_per_line(capsys: pytest.CaptureFixture[st
     assert line["request_id"] == "req-json"
     assert line["message"] == "plan.announce inspection_plan=7"
     assert line["level"] == "INFO" and line["time"].endswith("+00:00")
+
+
+def test_an_unexpected_error_is_a_problem_with_the_request_id_logged_beside_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = FastAPI()
+    app.add_middleware(RequestIdMiddleware)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom", headers={"X-Request-ID": "req-500"})
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert response.headers["X-Request-ID"] == "req-500"
+    [logged] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert logged.__dict__["request_id"] == "req-500" and logged.exc_info is not None

@@ -6,6 +6,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core import clock
+from domain.vocabulary import FilingAction
 from models.base import pk
 from models.filing import Filing, FilingEvent, FilingRevision
 from models.user import User
@@ -24,7 +25,7 @@ def record_event(
     filing: Filing,
     rev: FilingRevision,
     *,
-    action: str,
+    action: FilingAction,
     actor: User | None,
     from_status: str | None,
     to_status: str | None,
@@ -50,6 +51,9 @@ def record_event(
         action=f"filing.{action}",
         entity="filing",
         entity_id=filing.id,
+        # Where this revision puts the outlet: the county in force, or for a change that moves the
+        # outlet, the county deciding it (kept equal to the filing's county for a first filing).
+        region_code=rev.county_code,
         data={
             "revision": rev.number,
             "from": from_status,

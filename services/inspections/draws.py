@@ -10,6 +10,7 @@ from sqlmodel import Session
 from core import clock
 from domain import draw
 from domain.errors import NotEnoughInspectors, ValidationFailed
+from domain.lifecycle import next_plan_status
 from domain.vocabulary import PlanAction, SamplingMode
 from models.base import pk
 from models.inspection import (
@@ -18,7 +19,7 @@ from models.inspection import (
     InspectionPlan,
 )
 from models.user import User
-from services.inspections.plans import plan_transition, record_plan_change
+from services.inspections.plans import record_plan_change
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def run_draw(
     session: Session, plan: InspectionPlan, *, admin: User, sources: list[list[int]]
 ) -> InspectionPlan:
     """Draws objects and teams once; `not_enough_inspectors` leaves everything unsaved."""
-    new_status = plan_transition(plan, PlanAction.DRAW)
+    new_status = next_plan_status(plan.status, PlanAction.DRAW)
     drawn = _compute(plan, sources)
     _store_inspections(session, plan, drawn)
     # A new value, not an in-place change: JSON columns only notice reassignment.

@@ -10,11 +10,11 @@ from core import clock
 from domain import draw
 from domain.errors import (
     FieldError,
-    InvalidTransition,
     NotFound,
     ValidationFailed,
     from_pydantic,
 )
+from domain.lifecycle import next_plan_status
 from domain.vocabulary import FilingStatus, PlanAction, PlanStatus, SamplingMode
 from models.base import pk
 from models.enterprise import Enterprise
@@ -32,20 +32,6 @@ from services.inspections.publication import published_frame
 from services.oversight import audit
 from services.reference import regions
 
-PLAN_TRANSITIONS: dict[tuple[str, str], str] = {
-    (PlanStatus.DRAFT, PlanAction.ANNOUNCE): PlanStatus.ANNOUNCED,
-    (PlanStatus.ANNOUNCED, PlanAction.DRAW): PlanStatus.DRAWN,
-}
-
-
-def plan_transition(plan: InspectionPlan, action: PlanAction) -> str:
-    """The plan's status after `action`, or InvalidTransition (409)."""
-    try:
-        return PLAN_TRANSITIONS[(plan.status, action)]
-    except KeyError:
-        status = PlanStatus(plan.status).label
-        raise InvalidTransition(f"该计划当前状态（{status}）下不能{action.label}") from None
-
 
 def record_plan_change(
     session: Session, plan: InspectionPlan, *, admin: User, action: PlanAction, data: dict[str, Any]
@@ -60,6 +46,7 @@ def record_plan_change(
         action=f"plan.{action}",
         entity="inspection_plan",
         entity_id=plan.id,
+        region_code=plan.region_code,
         data=data,
     )
 
@@ -106,6 +93,7 @@ def create_plan(session: Session, *, admin: User, data: dict[str, Any]) -> Inspe
         action="plan.create",
         entity="inspection_plan",
         entity_id=plan.id,
+        region_code=plan.region_code,
         data={"name": plan.name, "sampling": plan.sampling},
     )
     return plan
@@ -153,7 +141,7 @@ def _recently_drawn(session: Session, plan: InspectionPlan, today: date) -> set[
 
 def announce(session: Session, plan: InspectionPlan, *, admin: User) -> InspectionPlan:
     """Freezes the candidates (with their risk level now) and the inspector pool; digests both."""
-    plan.status = plan_transition(plan, PlanAction.ANNOUNCE)
+    plan.status = next_plan_status(plan.status, PlanAction.ANNOUNCE)
     today = clock.today()
     prefix = regions.region_prefix(plan.region_code)
     filed = session.exec(

@@ -24,7 +24,7 @@ from models.receipt import Receipt
 from services.receipts.issuing import verify_url
 
 FONT = "STSong-Light"
-RENDERER_VERSION = "1"  # bump when the layout changes, so cached PDFs and ETags renew
+RENDERER_VERSION = "2"  # bump when the layout or wording changes, so cached PDFs and ETags renew
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 STATEMENT = (

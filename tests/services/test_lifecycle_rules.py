@@ -5,32 +5,56 @@ from datetime import date
 import pytest
 
 from domain.errors import InvalidTransition
-from domain.lifecycle import TRANSITIONS, next_status
+from domain.lifecycle import PLAN_TRANSITIONS, TRANSITIONS, next_plan_status, next_status
+from domain.vocabulary import FilingAction, FilingStatus, PlanAction, PlanStatus
 from domain.working_days import add_working_days, is_working_day, working_days_between
 from services.filings import rules as filing_rules
 
-STATUSES = ("draft", "submitted", "returned", "filed", "closed", "revoked", "lapsed")
-ACTIONS = ("edit", "submit", "accept", "return", "open_change", "close", "revoke", "lapse")
+TRANSITION_ACTIONS = [
+    FilingAction.EDIT,
+    FilingAction.SUBMIT,
+    FilingAction.ACCEPT,
+    FilingAction.RETURN,
+    FilingAction.OPEN_CHANGE,
+    FilingAction.CLOSE,
+    FilingAction.REVOKE,
+    FilingAction.LAPSE,
+]
 
 
 def test_transition_table_matches_the_specification() -> None:
-    assert next_status("draft", "submit") == "submitted"
-    assert next_status("submitted", "accept") == "filed"
-    assert next_status("submitted", "return") == "returned"
-    assert next_status("returned", "submit") == "submitted"
-    assert next_status("filed", "close") == "closed"
-    assert next_status("filed", "revoke") == "revoked"
-    assert next_status("filed", "lapse") == "lapsed"
+    assert next_status("draft", FilingAction.SUBMIT) == "submitted"
+    assert next_status("submitted", FilingAction.ACCEPT) == "filed"
+    assert next_status("submitted", FilingAction.RETURN) == "returned"
+    assert next_status("returned", FilingAction.SUBMIT) == "submitted"
+    assert next_status("filed", FilingAction.CLOSE) == "closed"
+    assert next_status("filed", FilingAction.REVOKE) == "revoked"
+    assert next_status("filed", FilingAction.LAPSE) == "lapsed"
 
 
-@pytest.mark.parametrize("status", STATUSES)
-@pytest.mark.parametrize("action", ACTIONS)
-def test_every_pair_outside_the_table_is_invalid(status: str, action: str) -> None:
+@pytest.mark.parametrize("status", list(FilingStatus))
+@pytest.mark.parametrize("action", TRANSITION_ACTIONS)
+def test_every_pair_outside_the_table_is_invalid(status: str, action: FilingAction) -> None:
     if (status, action) in TRANSITIONS:
-        assert next_status(status, action) == TRANSITIONS[(status, action)]
+        assert next_status(status, action) == TRANSITIONS[(FilingStatus(status), action)]
+    else:
+        with pytest.raises(InvalidTransition, match=FilingStatus(status).label):
+            next_status(status, action)
+
+
+def test_a_revision_status_outside_the_table_is_invalid_not_an_error() -> None:
+    with pytest.raises(InvalidTransition, match="已被取代"):
+        next_status("superseded", FilingAction.EDIT)
+
+
+@pytest.mark.parametrize("status", list(PlanStatus))
+@pytest.mark.parametrize("action", list(PlanAction))
+def test_every_plan_pair_outside_its_table_is_invalid(status: str, action: PlanAction) -> None:
+    if (status, action) in PLAN_TRANSITIONS:
+        assert next_plan_status(status, action) == PLAN_TRANSITIONS[(PlanStatus(status), action)]
     else:
         with pytest.raises(InvalidTransition):
-            next_status(status, action)
+            next_plan_status(status, action)
 
 
 def test_end_states_allow_nothing() -> None:
