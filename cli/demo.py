@@ -31,6 +31,7 @@ from models.filing import Filing
 from models.inspection import Inspection, InspectionPlan
 from models.region import Region
 from models.user import User
+from schemas.inspections import PlanCreate
 from services.accounts import enterprises
 from services.accounts import users as accounts
 from services.filings import actions, documents
@@ -218,19 +219,21 @@ def _seed_drawn_plan(session: Session, admin: User) -> InspectionPlan:
     plan = plans.create_plan(
         session,
         admin=admin,
-        data={
-            "name": f"{today.year} 年贺州市快递末端网点“双随机、一公开”抽查",
-            "region_code": "451100",
-            "item_codes": ["filing_compliance", "real_name", "security_equipment"],
-            "sampling": {"mode": "rate", "rates": {"low": "0.1", "medium": "0.3", "high": "1"}},
-            "team_size": 2,
-            "exclude_recent_days": 365,
-            "period_start": today - timedelta(days=20),
-            "period_end": today + timedelta(days=20),
-            "randomness_sources": (
-                "公告次日中国福利彩票“福彩3D”开奖号码；同日中国体育彩票“排列5”开奖号码"
-            ),
-        },
+        body=PlanCreate.model_validate(
+            {
+                "name": f"{today.year} 年贺州市快递末端网点“双随机、一公开”抽查",
+                "region_code": "451100",
+                "item_codes": ["filing_compliance", "real_name", "security_equipment"],
+                "sampling": {"mode": "rate", "rates": {"low": "0.1", "medium": "0.3", "high": "1"}},
+                "team_size": 2,
+                "exclude_recent_days": 365,
+                "period_start": today - timedelta(days=20),
+                "period_end": today + timedelta(days=20),
+                "randomness_sources": (
+                    "公告次日中国福利彩票“福彩3D”开奖号码；同日中国体育彩票“排列5”开奖号码"
+                ),
+            }
+        ),
     )
     plans.announce(session, plan, admin=admin)
     draws.run_draw(session, plan, admin=admin, sources=DEMO_SOURCES)

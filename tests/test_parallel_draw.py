@@ -11,6 +11,7 @@ from cli import main as cli
 from core.db import session_scope
 from core.security import create_access_token
 from models.base import pk
+from schemas.inspections import PlanCreate
 from services.inspections import directories, plans
 from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
 
@@ -47,17 +48,19 @@ def _announced_plan() -> tuple[int, list[str]]:
         plan = plans.create_plan(
             session,
             admin=admins[0],
-            data={
-                "name": "富川并发抽取测试",
-                "region_code": COUNTY,
-                "item_codes": ["service_quality"],
-                "sampling": {"mode": "count", "count": 3},
-                "team_size": 2,
-                "exclude_recent_days": 0,
-                "period_start": date(2026, 12, 1),
-                "period_end": date(2026, 12, 31),
-                "randomness_sources": "测试用随机数",
-            },
+            body=PlanCreate.model_validate(
+                {
+                    "name": "富川并发抽取测试",
+                    "region_code": COUNTY,
+                    "item_codes": ["service_quality"],
+                    "sampling": {"mode": "count", "count": 3},
+                    "team_size": 2,
+                    "exclude_recent_days": 0,
+                    "period_start": date(2026, 12, 1),
+                    "period_end": date(2026, 12, 31),
+                    "randomness_sources": "测试用随机数",
+                }
+            ),
         )
         plans.announce(session, plan, admin=admins[0])
         tokens = [create_access_token(pk(admin)) for admin in admins]

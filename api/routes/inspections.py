@@ -2,11 +2,13 @@ from fastapi import APIRouter, Request, status
 
 from api.deps import Admin, Inspector, SessionDep, Staff
 from api.uploads import CheckedUpload, store_checked_upload
+from schemas.common import Filter, Id
 from schemas.inspections import (
     DrawRequest,
     EvidencePublic,
     InspectionItemCreate,
     InspectionItemPublic,
+    InspectionItemUpdate,
     InspectionPublic,
     InspectorCreate,
     InspectorPublic,
@@ -30,10 +32,23 @@ def list_items(session: SessionDep, _staff: Staff) -> list[InspectionItemPublic]
 
 @router.post("/inspection-items", response_model=InspectionItemPublic, status_code=201)
 def create_item(
-    session: SessionDep, _admin: Admin, body: InspectionItemCreate
+    session: SessionDep, admin: Admin, body: InspectionItemCreate
 ) -> InspectionItemPublic:
+    """City-level admins (the list is city-wide; 403 `outside_jurisdiction` for a county's)."""
     return InspectionItemPublic.model_validate(
-        directories.create_item(session, code=body.code, name=body.name)
+        directories.create_item(session, admin=admin, code=body.code, name=body.name)
+    )
+
+
+@router.patch("/inspection-items/{code}", response_model=InspectionItemPublic)
+def update_item(
+    session: SessionDep, admin: Admin, code: Filter, body: InspectionItemUpdate
+) -> InspectionItemPublic:
+    """City-level admins: rename an item or take it out of use (`active: false`)."""
+    return InspectionItemPublic.model_validate(
+        directories.update_item(
+            session, code, admin=admin, changes=body.model_dump(exclude_unset=True)
+        )
     )
 
 
@@ -55,7 +70,7 @@ def create_inspector(session: SessionDep, admin: Admin, body: InspectorCreate) -
 
 @router.patch("/inspectors/{inspector_id}", response_model=InspectorPublic)
 def update_inspector(
-    session: SessionDep, admin: Admin, inspector_id: int, body: InspectorUpdate
+    session: SessionDep, admin: Admin, inspector_id: Id, body: InspectorUpdate
 ) -> InspectorPublic:
     inspector = directories.get_inspector_within(session, inspector_id, within=admin.jurisdiction)
     return InspectorPublic.model_validate(
@@ -68,9 +83,7 @@ def update_inspector(
 @router.post("/inspection-plans", response_model=PlanSummary, status_code=201)
 def create_plan(session: SessionDep, admin: Admin, body: PlanCreate) -> PlanSummary:
     """A plan in draft: scope, items, sampling (rate per risk level, or count), team size."""
-    return PlanSummary.model_validate(
-        plans.create_plan(session, admin=admin, data=body.model_dump())
-    )
+    return PlanSummary.model_validate(plans.create_plan(session, admin=admin, body=body))
 
 
 @router.get("/inspection-plans", response_model=list[PlanSummary])
@@ -81,21 +94,21 @@ def list_plans(session: SessionDep, admin: Admin) -> list[PlanSummary]:
 
 
 @router.get("/inspection-plans/{plan_id}", response_model=PublishedPlan)
-def get_plan(session: SessionDep, admin: Admin, plan_id: int) -> PublishedPlan:
+def get_plan(session: SessionDep, admin: Admin, plan_id: Id) -> PublishedPlan:
     """The plan with its frozen candidates, pool, draw and results."""
     plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction)
     return publication.publication(session, plan)
 
 
 @router.post("/inspection-plans/{plan_id}/announce", response_model=PlanSummary)
-def announce_plan(session: SessionDep, admin: Admin, plan_id: int) -> PlanSummary:
+def announce_plan(session: SessionDep, admin: Admin, plan_id: Id) -> PlanSummary:
     """Freezes and publishes the candidates and the pool with a SHA-256 digest. Once."""
     plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction, for_update=True)
     return PlanSummary.model_validate(plans.announce(session, plan, admin=admin))
 
 
 @router.post("/inspection-plans/{plan_id}/draw", response_model=PublishedPlan)
-def draw_plan(session: SessionDep, admin: Admin, plan_id: int, body: DrawRequest) -> PublishedPlan:
+def draw_plan(session: SessionDep, admin: Admin, plan_id: Id, body: DrawRequest) -> PublishedPlan:
     """Enters the public randomness and draws objects and teams. Once; all or nothing."""
     plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction, for_update=True)
     draws.run_draw(session, plan, admin=admin, sources=body.sources)
@@ -116,7 +129,7 @@ def overdue_results(session: SessionDep, admin: Admin) -> list[OverdueResult]:
 
 @router.get("/inspections/{inspection_id}", response_model=InspectionPublic)
 def get_inspection(
-    session: SessionDep, inspector: Inspector, inspection_id: int
+    session: SessionDep, inspector: Inspector, inspection_id: Id
 ) -> InspectionPublic:
     inspection, _ = results.get_assigned(session, inspection_id, inspector)
     return InspectionPublic.model_validate(inspection)
@@ -124,7 +137,7 @@ def get_inspection(
 
 @router.put("/inspections/{inspection_id}/result", response_model=InspectionPublic)
 def record_result(
-    session: SessionDep, inspector: Inspector, inspection_id: int, body: ResultRecord
+    session: SessionDep, inspector: Inspector, inspection_id: Id, body: ResultRecord
 ) -> InspectionPublic:
     """An assigned inspector records the result; it is published at once."""
     inspection, member = results.get_assigned(session, inspection_id, inspector, for_update=True)
@@ -138,7 +151,7 @@ def record_result(
     status_code=status.HTTP_201_CREATED,
 )
 async def upload_evidence(
-    request: Request, session: SessionDep, inspector: Inspector, inspection_id: int
+    request: Request, session: SessionDep, inspector: Inspector, inspection_id: Id
 ) -> EvidencePublic:
     """Evidence (PDF, JPEG, PNG) from an assigned inspector, stored like filing documents."""
 

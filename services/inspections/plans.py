@@ -3,7 +3,6 @@
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -12,7 +11,6 @@ from domain.errors import (
     FieldError,
     NotFound,
     ValidationFailed,
-    from_pydantic,
 )
 from domain.lifecycle import next_plan_status
 from domain.vocabulary import FilingStatus, PlanAction, PlanStatus, SamplingMode
@@ -51,12 +49,8 @@ def record_plan_change(
     )
 
 
-def create_plan(session: Session, *, admin: User, data: dict[str, Any]) -> InspectionPlan:
-    """A draft plan inside the admin's jurisdiction; `data` has the shape of `PlanCreate`."""
-    try:
-        body = PlanCreate.model_validate(data)
-    except ValidationError as error:
-        raise ValidationFailed(from_pydantic(error.errors())) from None
+def create_plan(session: Session, *, admin: User, body: PlanCreate) -> InspectionPlan:
+    """A draft plan inside the admin's jurisdiction."""
     errors: list[FieldError] = []
     if (
         not regions.covers(admin.jurisdiction, body.region_code)

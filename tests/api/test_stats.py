@@ -19,6 +19,7 @@ from sqlmodel import Session
 from core import clock
 from models.filing import Filing
 from models.user import User
+from schemas.inspections import PlanCreate
 from services.filings import actions
 from services.inspections import draws, plans, publication, results
 from tests.factories import (
@@ -182,34 +183,38 @@ def data(session: Session) -> StatsData:
         plan = plans.create_plan(
             session,
             admin=admin,
-            data={
-                "name": "甲计划",
-                "region_code": "451121",
-                "item_codes": ["real_name"],
-                "sampling": {"mode": "count", "count": 1},
-                "team_size": 2,
-                "exclude_recent_days": 365,
-                "period_start": date(2026, 11, 20),
-                "period_end": date(2026, 12, 20),
-                "randomness_sources": "x",
-            },
+            body=PlanCreate.model_validate(
+                {
+                    "name": "甲计划",
+                    "region_code": "451121",
+                    "item_codes": ["real_name"],
+                    "sampling": {"mode": "count", "count": 1},
+                    "team_size": 2,
+                    "exclude_recent_days": 365,
+                    "period_start": date(2026, 11, 20),
+                    "period_end": date(2026, 12, 20),
+                    "randomness_sources": "x",
+                }
+            ),
         )
         plans.announce(session, plan, admin=admin)
         draws.run_draw(session, plan, admin=admin, sources=[[1]])
         old = plans.create_plan(
             session,
             admin=admin,
-            data={
-                "name": "乙计划",
-                "region_code": "451121",
-                "item_codes": ["service_quality"],
-                "sampling": {"mode": "count", "count": 1},
-                "team_size": 2,
-                "exclude_recent_days": 365,
-                "period_start": date(2026, 9, 1),
-                "period_end": date(2026, 9, 30),
-                "randomness_sources": "x",
-            },
+            body=PlanCreate.model_validate(
+                {
+                    "name": "乙计划",
+                    "region_code": "451121",
+                    "item_codes": ["service_quality"],
+                    "sampling": {"mode": "count", "count": 1},
+                    "team_size": 2,
+                    "exclude_recent_days": 365,
+                    "period_start": date(2026, 9, 1),
+                    "period_end": date(2026, 9, 30),
+                    "randomness_sources": "x",
+                }
+            ),
         )
         plans.announce(session, old, admin=admin)
         draws.run_draw(session, old, admin=admin, sources=[[2]])
