@@ -1,14 +1,15 @@
 """Request dependencies: the per-request transaction, the caller, and who may call what."""
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from core.db import session_scope
-from core.security import decode_access_token
+from core.config import get_settings
+from core.db import begin_session, session_scope
+from core.security import client_address, decode_access_token
 from domain.errors import Forbidden, NotAuthenticated
 from domain.vocabulary import Role
 from models.user import User
@@ -17,13 +18,28 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
+T = TypeVar("T")
+EndpointT = TypeVar("EndpointT", bound=Callable[..., object])
+_READS_FIRST = "_reads_first"
+
+
+def reads_first(endpoint: EndpointT) -> EndpointT:
+    """Marks a writing endpoint whose transaction starts as a reader (on SQLite: no write lock),
+    because it does slow work before it writes; it opens its write transaction itself with
+    `run_between_transactions`. Put it under the route decorator."""
+    setattr(endpoint, _READS_FIRST, True)
+    return endpoint
+
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed after the handler returns, before the response.
 
     Services flush, never commit. An exception rolls everything back.
     """
-    with session_scope(for_write=request.method not in SAFE_METHODS) as session:
+    for_write = request.method not in SAFE_METHODS and not getattr(
+        request.scope.get("endpoint"), _READS_FIRST, False
+    )
+    with session_scope(for_write=for_write) as session:
         yield session
 
 
@@ -32,12 +48,46 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def run_between_transactions(session: Session, work: Callable[[], T]) -> T:
+    """Commits what the request has done so far, runs `work` (slow, CPU only: password hashing)
+    with no transaction open, so no lock is held meanwhile, then begins a write transaction
+    (SQLite: BEGIN IMMEDIATE) for the rest of the request.
+
+    Objects already loaded stay usable; reload (`populate_existing`) what must be current.
+    """
+    session.commit()
+    try:
+        return work()
+    finally:
+        begin_session(session, for_write=True)
+
+
+def get_client_address(request: Request) -> str:
+    """The client: the socket peer, or behind a proxy in TRUSTED_PROXIES the right-most address
+    of X-Forwarded-For that is not a trusted proxy."""
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        get_settings().trusted_proxy_networks,
+    )
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
 def get_current_user(
     session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
-    user_id = decode_access_token(token) if token else None
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.active:
+    """The caller. A token dies with its user's deactivation or password change (its version
+    is then behind the user's); a malformed or out-of-range subject is a 401 like any other."""
+    claims = decode_access_token(token) if token else None
+    user = session.get(User, claims.user_id) if claims is not None else None
+    if (
+        claims is None
+        or user is None
+        or not user.active
+        or user.token_version != claims.token_version
+    ):
         raise NotAuthenticated()
     return user
 

@@ -1,10 +1,14 @@
 """The application factory; `api.main:app` is the ASGI app."""
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from api import problems
 from api.deps import RequireRoles
+from api.limits import BodySizeLimitMiddleware
 from api.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from api.routes import (
     audit,
@@ -54,6 +58,18 @@ def _document_roles(router: APIRouter) -> None:
         route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": list(roles or ["public"])}
 
 
+def _with_problems_documented(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """`app.openapi`, with every operation's problem responses (api.problems.document)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.document(generate())
+        return app.openapi_schema
+
+    return openapi
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     logs.configure(settings.log_level, settings.log_format)
@@ -66,6 +82,11 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_json_bytes=settings.max_json_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
@@ -84,6 +105,7 @@ def create_app() -> FastAPI:
     for router, prefix in routers:
         _document_roles(router)
         app.include_router(router, prefix=prefix)
+    app.openapi = _with_problems_documented(app)  # type: ignore[method-assign]  # FastAPI's hook
     return app
 
 

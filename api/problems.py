@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import documents, errors
+from schemas.common import Problem
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -123,3 +124,63 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
         return problem(500, "internal_error", "服务器内部错误，请稍后重试")
+
+
+# --- the problems in the OpenAPI document ---------------------------------------------------
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+WRITES = frozenset({"post", "put", "patch", "delete"})
+
+
+def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """The problem statuses an operation can answer, from what it takes and who may call it."""
+    found = {422} if operation.get("parameters") or "requestBody" in operation else set()
+    public = operation.get("x-roles", ["public"]) == ["public"]
+    if not public:
+        found |= {401, 403}
+    if "{" in path or method in WRITES:
+        found.add(404)
+    if method in WRITES:
+        found.add(409)
+    if "requestBody" in operation:
+        found |= {400, 413}
+        if "multipart/form-data" in operation["requestBody"].get("content", {}):
+            found.add(415)
+    headers = {p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"}
+    if "if-match" in headers:
+        found |= {412, 428}
+    if public and method in WRITES:
+        found |= {401, 429}  # a wrong password or token; anonymous writes are throttled
+    return found
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """Documents every operation's problem responses (and replaces FastAPI's own 422 shape).
+
+    An HTML page's "not found" is a page too."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem_schema.pop("$defs", {}))
+    components["Problem"] = problem_schema
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            success: dict[str, Any] = next(
+                (r for s, r in responses.items() if s.startswith("2")), {}
+            )
+            page = "text/html" in success.get("content", {})
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                del responses["422"]  # FastAPI's shape, not ours
+            for status in sorted(_statuses(path, method, operation)):
+                content = (
+                    {"text/html": {}}
+                    if page and status == 404
+                    else {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
+                )
+                responses.setdefault(
+                    str(status),
+                    {"description": STATUS_TITLES.get(status, "错误"), "content": content},
+                )
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema

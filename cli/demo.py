@@ -338,10 +338,14 @@ def _slots(session: Session) -> list[_Slot]:
     """Every covered township gets an outlet in force (some with a change under review); every
     third gets a second outlet in one of the other states, some of them the operator whose
     licence is cancelled later (its outlets lapse)."""
+    demo_usccs = [demo_uscc(serial) for serial in range(1, len(DEMO_ENTERPRISES) + 1)]
     operators = session.exec(
         select(User, Enterprise)
         .join(Enterprise, col(Enterprise.id) == User.enterprise_id)
-        .where(Enterprise.status == EnterpriseStatus.APPROVED)
+        .where(
+            Enterprise.status == EnterpriseStatus.APPROVED,
+            col(Enterprise.uscc).in_(demo_usccs),
+        )
         .order_by(col(Enterprise.id))
     ).all()
     townships = session.exec(

@@ -3,10 +3,11 @@
 import math
 from collections import Counter
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-change-me"
@@ -42,9 +43,13 @@ class Settings(BaseSettings):
     )
     receipt_authority: str = "贺州市邮政管理局"
     max_upload_bytes: int = 10 * 1024 * 1024
+    max_json_bytes: int = Field(default=1024 * 1024, ge=1024)  # any body but multipart
     access_token_minutes: int = 8 * 60
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    # Proxies (IP addresses or CIDR networks, comma-separated) whose X-Forwarded-For is believed
+    # when they are the socket peer; default none: the peer is the client.
+    trusted_proxies: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = (
         "INFO"
     )
@@ -76,6 +81,24 @@ class Settings(BaseSettings):
     @property
     def upload_dir(self) -> Path:
         return self.data_dir / "files"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        for item in _split_list(value):
+            try:
+                ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"TRUSTED_PROXIES 中的“{item}”不是 IP 地址或网段") from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ip_network(item, strict=False) for item in _split_list(self.trusted_proxies))
+
+
+def _split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 @lru_cache

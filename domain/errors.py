@@ -4,6 +4,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.vocabulary import DocumentKind, SamplingMode
+
 # Codes a single field can carry, beyond pydantic's generic ones.
 FIELD_CODES = frozenset(
     {
@@ -54,6 +56,13 @@ class NotAuthenticated(DomainError):
 class Forbidden(DomainError):
     code = "forbidden"
     message = "无权执行此操作"
+
+
+class OutsideJurisdiction(Forbidden):
+    """The caller may see the record, but the action would reach outside its jurisdiction (403)."""
+
+    code = "outside_jurisdiction"
+    message = "该操作超出本辖区范围"
 
 
 class RateLimited(DomainError):
@@ -137,25 +146,15 @@ class MissingDocuments(ValidationFailed):
                 FieldError(
                     f"documents.{kind}",
                     "missing_documents",
-                    f"缺少必需的文件：{DOCUMENT_NAMES.get(kind, kind)}",
+                    f"缺少必需的文件：{DocumentKind(kind).label}",
                 )
                 for kind in kinds
             ]
         )
         self.code = "missing_documents"
-        self.message = "缺少必需的文件：" + "、".join(DOCUMENT_NAMES.get(k, k) for k in kinds)
+        self.message = "缺少必需的文件：" + "、".join(DocumentKind(k).label for k in kinds)
         self.extra = {"missing": kinds}
 
-
-DOCUMENT_NAMES = {
-    "business_licence": "营业执照",
-    "id_document": "负责人身份证明",
-    "premises_photo": "场所照片",
-    "authorisation_letter": "上级企业授权书",
-    "cooperation_agreement": "合作协议",
-    "premises_proof": "场所使用证明",
-    "other": "其他材料",
-}
 
 # pydantic's own error types, in Chinese.
 PYDANTIC_MESSAGES = {
@@ -177,6 +176,8 @@ PYDANTIC_MESSAGES = {
     "union_tag_not_found": "缺少类型字段",
     "decimal_type": "应为数字",
     "finite_number": "应为有限数字",
+    "decimal_max_digits": "数字位数过多",
+    "decimal_max_places": "小数位数过多",
     "greater_than": "数值过小",
     "greater_than_equal": "数值过小",
     "less_than": "数值过大",
@@ -192,10 +193,20 @@ PYDANTIC_MESSAGES = {
 }
 
 
+# pydantic names the member of a tagged union in an error's location (`sampling.rate.rates.low`);
+# a client's field is `sampling.rates.low`.
+UNION_TAGS = {"sampling": frozenset(SamplingMode.values())}
+
+
 def _field_path(loc: tuple[Any, ...]) -> str:
     parts = [str(part) for part in loc]
     if parts and parts[0] in ("body", "query", "path", "header", "form"):
         parts = parts[1:]
+    parts = [
+        part
+        for index, part in enumerate(parts)
+        if not (index and part in UNION_TAGS.get(parts[index - 1], ()))
+    ]
     return ".".join(parts) or "body"
 
 

@@ -1,9 +1,9 @@
-from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict
 
 from domain.vocabulary import Role
-from schemas.common import Password, RegionCode, ShortText, Username
+from schemas.common import NotNull, Password, RegionCode, ShortText, Timestamp, Username
 
 
 class Token(BaseModel):
@@ -20,10 +20,10 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    display_name: ShortText | None = None
-    password: Password | None = None
-    active: bool | None = None
-    jurisdiction: RegionCode | None = None
+    display_name: Annotated[ShortText | None, NotNull] = None
+    password: Annotated[Password | None, NotNull] = None
+    active: Annotated[bool | None, NotNull] = None
+    jurisdiction: Annotated[RegionCode | None, NotNull] = None
 
 
 class UserPublic(BaseModel):
@@ -36,4 +36,4 @@ class UserPublic(BaseModel):
     display_name: str
     enterprise_id: int | None
     active: bool
-    created_at: datetime
+    created_at: Timestamp

@@ -1,9 +1,7 @@
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict
 
 from domain.vocabulary import EnterpriseStatus
-from schemas.common import Mobile, Password, RegionCode, ShortText, Text, Uscc, Username
+from schemas.common import Mobile, Password, RegionCode, ShortText, Text, Timestamp, Uscc, Username
 
 
 class EnterpriseRegister(BaseModel):
@@ -34,6 +32,6 @@ class EnterprisePublic(BaseModel):
     contact_name: str
     contact_mobile: str
     status: EnterpriseStatus
-    created_at: datetime
-    approved_at: datetime | None
-    licence_cancelled_at: datetime | None
+    created_at: Timestamp
+    approved_at: Timestamp | None
+    licence_cancelled_at: Timestamp | None

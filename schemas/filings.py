@@ -1,7 +1,7 @@
 """Filing content and responses (SPEC §4.1). Shape and identifier rules here; the rules that
 need the database (regions, brands) and across fields live in services/filings/rules.py."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -17,7 +17,7 @@ from domain.vocabulary import (
     RevisionStatus,
     RiskLevel,
 )
-from schemas.common import IdNumber, LongText, Mobile, NoControl, ShortText, Text
+from schemas.common import IdNumber, LongText, Mobile, NoControl, ShortText, Text, Timestamp
 
 
 def _uscc_or_id(value: str) -> str:
@@ -135,7 +135,7 @@ class DocumentPublic(BaseModel):
     size: int
     sha256: str
     content_type: str
-    uploaded_at: datetime
+    uploaded_at: Timestamp
 
 
 class ChangePublic(BaseModel):
@@ -143,7 +143,7 @@ class ChangePublic(BaseModel):
     status: RevisionStatus
     changed_on: date | None
     late: bool
-    submitted_at: datetime | None
+    submitted_at: Timestamp | None
     review_due_on: date | None
     outlet: dict[str, Any]
     person_in_charge: dict[str, Any]
@@ -160,7 +160,7 @@ class FilingPublic(BaseModel):
     receipt_no: str | None
     revision: int
     late: bool
-    submitted_at: datetime | None
+    submitted_at: Timestamp | None
     review_due_on: date | None
     return_due_on: date | None
     outlet: dict[str, Any]
@@ -173,8 +173,8 @@ class FilingPublic(BaseModel):
     closed_on: date | None
     end_reason: str | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class FilingSummary(BaseModel):
@@ -202,5 +202,5 @@ class FilingEventPublic(BaseModel):
     to_status: str | None
     actor_id: int | None
     actor: str | None = None
-    at: datetime
+    at: Timestamp
     detail: dict[str, Any]

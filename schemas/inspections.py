@@ -1,19 +1,65 @@
 """Inspection items, inspectors, plans, draws and results (SPEC §4.1, §6)."""
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
 from domain.draw import MAX_PICKS
 from domain.vocabulary import Outcome, PlanStatus, RiskLevel, SamplingMode
-from schemas.common import LongText, RegionCode, ShortText, Text, Username
+from schemas.common import (
+    LongText,
+    NoControl,
+    NoControlButNewline,
+    NonNegativeInt,
+    NotNull,
+    RegionCode,
+    ShortText,
+    Text,
+    Timestamp,
+    Username,
+)
 
-# A sampling rate: an exact decimal in [0, 1] (no NaN or infinity), kept as the string it was
-# given ("0.05"), since the draw's ceil(n × rate) is computed in exact decimal arithmetic.
+RATE_PLACES = 6  # n × rate stays exact in the default 28-digit decimal context for n < 10^21
+
+
+def _rate_text(value: Any) -> Any:
+    """A number is taken as its decimal text (0.05 → "0.05"); text is kept as it was given."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _checked_rate(text: str) -> str:
+    try:
+        rate = Decimal(text)
+    except InvalidOperation:
+        raise PydanticCustomError("validation_error", "抽取比例应为 0–1 之间的小数") from None
+    if not rate.is_finite() or not Decimal(0) <= rate <= Decimal(1):
+        raise PydanticCustomError("validation_error", "抽取比例须在 0–1 之间")
+    exponent = rate.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -RATE_PLACES:
+        raise PydanticCustomError("validation_error", "抽取比例最多保留 6 位小数")
+    return "0" if rate.is_zero() and text.startswith("-") else text
+
+
+# A sampling rate: an exact decimal in [0, 1] (NaN, sNaN and infinities refused before any
+# comparison), kept as the very text it was given ("0.05", "5e-2"): the announcement's digest
+# covers that text and the draw computes ceil(n × rate) from it in exact decimal arithmetic.
 Rate = Annotated[
-    Decimal, Field(ge=0, le=1, allow_inf_nan=False), PlainSerializer(str, return_type=str)
+    str,
+    BeforeValidator(_rate_text),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=16),
+    AfterValidator(_checked_rate),
 ]
 
 
@@ -59,21 +105,32 @@ class InspectionItemPublic(BaseModel):
     active: bool
 
 
+class InspectionItemUpdate(BaseModel):
+    """Rename an item or take it out of (or back into) use; both optional."""
+
+    name: Annotated[ShortText | None, NotNull] = None
+    active: Annotated[bool | None, NotNull] = None
+
+
 class InspectorCreate(BaseModel):
     name: ShortText
     certificate_no: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)
+        str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32), NoControl
     ]
     jurisdiction: RegionCode
     active: bool = True
-    conflicts: list[Annotated[str, StringConstraints(max_length=18)]] = Field(default_factory=list)
+    conflicts: list[Annotated[str, StringConstraints(max_length=18), NoControl]] = Field(
+        default_factory=list
+    )
     username: Username | None = None
 
 
 class InspectorUpdate(BaseModel):
-    name: ShortText | None = None
-    active: bool | None = None
-    conflicts: list[Annotated[str, StringConstraints(max_length=18)]] | None = None
+    name: Annotated[ShortText | None, NotNull] = None
+    active: Annotated[bool | None, NotNull] = None
+    conflicts: Annotated[
+        list[Annotated[str, StringConstraints(max_length=18), NoControl]] | None, NotNull
+    ] = None
 
 
 class InspectorPublic(BaseModel):
@@ -98,7 +155,7 @@ class PlanCreate(BaseModel):
 
     name: Text
     region_code: RegionCode
-    item_codes: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+    item_codes: list[Annotated[str, StringConstraints(max_length=32), NoControl]] = Field(
         min_length=1, max_length=50
     )
     sampling: Sampling
@@ -110,7 +167,7 @@ class PlanCreate(BaseModel):
 
 
 class DrawRequest(BaseModel):
-    sources: list[list[Annotated[int, Field(ge=0)]]] = Field(min_length=1, max_length=20)
+    sources: list[list[NonNegativeInt]] = Field(min_length=1, max_length=20)
 
 
 class PlanSummary(BaseModel):
@@ -126,8 +183,8 @@ class PlanSummary(BaseModel):
     period_start: date
     period_end: date
     digest: str | None
-    announced_at: datetime | None
-    drawn_at: datetime | None
+    announced_at: Timestamp | None
+    drawn_at: Timestamp | None
 
 
 class ResultRecord(BaseModel):
@@ -135,7 +192,9 @@ class ResultRecord(BaseModel):
 
     inspected_on: date
     outcome: Outcome
-    findings: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    findings: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=2000), NoControlButNewline
+    ] = ""
 
 
 class InspectionPublic(BaseModel):
@@ -151,7 +210,7 @@ class InspectionPublic(BaseModel):
     inspected_on: date | None
     outcome: Outcome | None
     findings: str | None
-    recorded_at: datetime | None
+    recorded_at: Timestamp | None
 
 
 class PublicPlanSummary(BaseModel):
@@ -164,8 +223,8 @@ class PublicPlanSummary(BaseModel):
     region_code: str
     status: PlanStatus
     digest: str | None
-    announced_at: datetime | None
-    drawn_at: datetime | None
+    announced_at: Timestamp | None
+    drawn_at: Timestamp | None
     period_start: date
     period_end: date
 
@@ -209,8 +268,8 @@ class PublishedPlan(BaseModel):
     pool: list[str]
     status: PlanStatus
     digest: str | None
-    announced_at: datetime | None
-    drawn_at: datetime | None
+    announced_at: Timestamp | None
+    drawn_at: Timestamp | None
     sources: list[list[int]] | None
     key_string: str | None
     assignments: list[PublishedAssignment]

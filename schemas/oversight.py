@@ -1,8 +1,10 @@
 """Oversight figures (`GET /stats/overview`): township coverage, filings, deadlines, inspections."""
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel
+
+from schemas.common import Timestamp
 
 
 class Township(BaseModel):
@@ -76,7 +78,7 @@ class OverdueSubmission(BaseModel):
     revision: int
     outlet_name: str
     county_code: str
-    submitted_at: datetime | None
+    submitted_at: Timestamp | None
     review_due_on: date | None
 
 

@@ -1,7 +1,9 @@
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.vocabulary import RegionLevel
-from schemas.common import ShortText
+from schemas.common import NotNull, ShortText
 
 
 class RegionNode(BaseModel):
@@ -25,5 +27,5 @@ class BrandCreate(BaseModel):
 
 
 class BrandUpdate(BaseModel):
-    name: ShortText | None = None
-    active: bool | None = None
+    name: Annotated[ShortText | None, NotNull] = None
+    active: Annotated[bool | None, NotNull] = None

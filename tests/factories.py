@@ -109,14 +109,29 @@ def sample_jpeg() -> bytes:
 
 
 def sample_pdf(text: str = "licence") -> bytes:
-    body = (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-        + f"% {text}\n".encode()
-        + b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    """A one-page PDF that parses (cross-reference table and all); `text` varies its hash."""
+    return pdf_of(
+        [
+            b"<</Type/Catalog/Pages 2 0 R>>",
+            b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+            b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>",
+        ],
+        comment=text,
     )
-    return body
+
+
+def pdf_of(objects: list[bytes], *, comment: str = "") -> bytes:
+    """A PDF of the given objects (numbered from 1; object 1 is the catalog) with its xref."""
+    out = bytearray(b"%PDF-1.4\n" + f"% {comment}\n".encode())
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj".encode() + body + b"endobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer<</Size {len(objects) + 1}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
 
 
 def filing_body(**outlet_overrides: Any) -> dict[str, Any]:

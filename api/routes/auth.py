@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import AnyUser, SessionDep
+from api.deps import AnyUser, ClientAddress, SessionDep, reads_first, run_between_transactions
 from api.problems import domain_problem
 from core.security import create_access_token
 from models.base import pk
@@ -15,15 +15,25 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", response_model=Token)
+@reads_first
 def login(
-    session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    session: SessionDep,
+    address: ClientAddress,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> Token | JSONResponse:
-    """OAuth2 password flow. Public. Repeated failures lock the user for a while (429)."""
-    user = accounts.authenticate(session, username=form.username, password=form.password)
+    """OAuth2 password flow. Public. Repeated failures lock the username, and the client
+    address, for a while (429 with Retry-After)."""
+    # Read (no write lock), check the password with no transaction open (Argon2 is slow), then
+    # a short write transaction for the failure count.
+    attempt = accounts.start_login(session, username=form.username, address=address)
+    matched = run_between_transactions(
+        session, lambda: accounts.password_matches(attempt, form.password)
+    )
+    user = accounts.finish_login(session, attempt, matched=matched)
     if user is None:
-        # Returned, not raised: the failure counter must be committed with this request.
+        # Returned, not raised: the failure count must be committed with this request.
         return domain_problem(accounts.LoginFailed())
-    return Token(access_token=create_access_token(pk(user)))
+    return Token(access_token=create_access_token(pk(user), user.token_version))
 
 
 @router.get("/me", response_model=UserPublic)

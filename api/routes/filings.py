@@ -1,19 +1,20 @@
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, BinaryIO
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from api.deps import Admin, AnyUser, Operator, Reviewer, SessionDep
+from api.deps import Admin, AnyUser, Operator, Reviewer, SessionDep, reads_first
 from api.idempotency import IdempotencyDep, Idempotent
 from api.uploads import CheckedUpload, store_checked_upload
+from core.db import begin_session
 from core.storage import get_storage
-from domain.errors import field_error
+from domain.errors import NotFound, field_error
 from domain.vocabulary import Decision, DocumentKind
 from models.filing import Filing
 from models.user import User
-from schemas.common import Page, Written
+from schemas.common import Filter, Id, Offset, Page, SearchText, Written
 from schemas.filings import (
     ChangeOpen,
     Closure,
@@ -41,7 +42,7 @@ def _act(
     user: User,
     response: Response,
     idem: Idempotent,
-    filing_id: int,
+    filing_id: Id,
     if_match: str | None,
     action: Callable[[Filing], object],
     *,
@@ -79,16 +80,16 @@ def create_filing(
 def list_filings(
     session: SessionDep,
     user: AnyUser,
-    status_: Annotated[str | None, Query(alias="status")] = None,
-    county: str | None = None,
-    township: str | None = None,
-    brand: str | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    status_: Annotated[Filter | None, Query(alias="status")] = None,
+    county: Filter | None = None,
+    township: Filter | None = None,
+    brand: Filter | None = None,
+    q: SearchText | None = None,
     late: bool | None = None,
     overdue: bool | None = None,
     queue: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[FilingSummary]:
     """Operators see their enterprise's filings, reviewers and admins those in their jurisdiction.
 
@@ -112,7 +113,7 @@ def list_filings(
 
 @router.get("/{filing_id}", response_model=FilingPublic)
 def get_filing(
-    session: SessionDep, user: AnyUser, filing_id: int, response: Response
+    session: SessionDep, user: AnyUser, filing_id: Id, response: Response
 ) -> FilingPublic:
     """The filing (owner, or reviewer/admin covering it). Carries an ETag for If-Match."""
     filing = access.get_for(session, filing_id, user)
@@ -125,7 +126,7 @@ def update_filing(
     session: SessionDep,
     response: Response,
     operator: Operator,
-    filing_id: int,
+    filing_id: Id,
     body: FilingPatch,
     if_match: IfMatch = None,
 ) -> FilingPublic | JSONResponse:
@@ -143,12 +144,13 @@ def update_filing(
 
 
 @router.post("/{filing_id}/documents", response_model=DocumentPublic, status_code=201)
+@reads_first
 async def upload_document(
     request: Request,
     response: Response,
     session: SessionDep,
     operator: Operator,
-    filing_id: int,
+    filing_id: Id,
     if_match: IfMatch = None,
 ) -> DocumentPublic:
     """Multipart `kind` + `file`: PDF, JPEG or PNG judged by content, at most MAX_UPLOAD_BYTES."""
@@ -174,21 +176,33 @@ async def upload_document(
         )
         return DocumentPublic.model_validate(document, from_attributes=True), access.etag(filing)
 
-    document, filing_etag = await store_checked_upload(request, attach, check_fields=check_kind)
+    document, filing_etag = await store_checked_upload(
+        request, session, attach, check_fields=check_kind
+    )
     response.headers["ETag"] = filing_etag
     return document
 
 
 @router.get("/{filing_id}/documents/{document_id}")
 def download_document(
-    session: SessionDep, user: AnyUser, filing_id: int, document_id: int
+    session: SessionDep, user: AnyUser, filing_id: Id, document_id: Id
 ) -> StreamingResponse:
-    """The file (owner, or reviewer/admin covering the outlet)."""
+    """The file (owner, or reviewer/admin covering the outlet). Reading a person's ID document
+    is recorded in the audit trail."""
     filing = access.get_for(session, filing_id, user)
     document = queries.find_document(session, filing, document_id)
-    handle = get_storage().open(document.sha256)
+    if document.kind == DocumentKind.ID_DOCUMENT:
+        # GET runs in a read transaction, and on SQLite a reader whose snapshot has gone stale
+        # cannot start writing: end it and begin a writer (BEGIN IMMEDIATE) for the audit entry.
+        session.commit()
+        begin_session(session, for_write=True)
+        documents.record_document_read(session, filing, document, actor=user)
+    try:
+        handle = get_storage().open(document.sha256)
+    except FileNotFoundError as error:
+        raise NotFound("文件内容不存在") from error
     return StreamingResponse(
-        iter(lambda: handle.read(64 * 1024), b""),
+        _chunks(handle),
         media_type=document.content_type,
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}",
@@ -198,12 +212,17 @@ def download_document(
     )
 
 
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        yield from iter(lambda: handle.read(64 * 1024), b"")
+
+
 @router.delete("/{filing_id}/documents/{document_id}", status_code=204)
 def delete_document(
     session: SessionDep,
     operator: Operator,
-    filing_id: int,
-    document_id: int,
+    filing_id: Id,
+    document_id: Id,
     if_match: IfMatch = None,
 ) -> Response:
     """Removes a document from the draft, returned submission or open change."""
@@ -219,7 +238,7 @@ def submit_filing(
     response: Response,
     operator: Operator,
     idem: IdempotencyDep,
-    filing_id: int,
+    filing_id: Id,
     if_match: IfMatch = None,
 ) -> FilingPublic | JSONResponse:
     """Submits the draft, the corrected submission or the open change for review."""
@@ -240,7 +259,7 @@ def review_filing(
     response: Response,
     reviewer: Reviewer,
     idem: IdempotencyDep,
-    filing_id: int,
+    filing_id: Id,
     body: ReviewDecision,
     if_match: IfMatch = None,
 ) -> FilingPublic | JSONResponse:
@@ -266,7 +285,7 @@ def open_change(
     response: Response,
     operator: Operator,
     idem: IdempotencyDep,
-    filing_id: int,
+    filing_id: Id,
     body: ChangeOpen,
     if_match: IfMatch = None,
 ) -> FilingPublic | JSONResponse:
@@ -291,7 +310,7 @@ def close_filing(
     response: Response,
     operator: Operator,
     idem: IdempotencyDep,
-    filing_id: int,
+    filing_id: Id,
     body: Closure,
     if_match: IfMatch = None,
 ) -> FilingPublic | JSONResponse:
@@ -315,7 +334,7 @@ def revoke_filing(
     response: Response,
     reviewer: Reviewer,
     idem: IdempotencyDep,
-    filing_id: int,
+    filing_id: Id,
     body: Revocation,
     if_match: IfMatch = None,
 ) -> FilingPublic | JSONResponse:
@@ -333,7 +352,7 @@ def revoke_filing(
 
 @router.put("/{filing_id}/risk", response_model=FilingPublic)
 def override_risk(
-    session: SessionDep, admin: Admin, filing_id: int, body: RiskOverride
+    session: SessionDep, admin: Admin, filing_id: Id, body: RiskOverride
 ) -> FilingPublic:
     """Sets (or with `level: null` clears) the risk level used by inspection sampling; audited."""
     filing = access.get_for(session, filing_id, admin, for_update=True)
@@ -342,7 +361,7 @@ def override_risk(
 
 
 @router.get("/{filing_id}/history", response_model=list[FilingEventPublic])
-def filing_history(session: SessionDep, user: AnyUser, filing_id: int) -> list[FilingEventPublic]:
+def filing_history(session: SessionDep, user: AnyUser, filing_id: Id) -> list[FilingEventPublic]:
     """Every event: who, when, from which status to which."""
     filing = access.get_for(session, filing_id, user)
     return [

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Request, status
 
-from api.deps import Admin, Inspector, SessionDep, Staff
+from api.deps import Admin, Inspector, SessionDep, Staff, reads_first
 from api.uploads import CheckedUpload, store_checked_upload
 from schemas.common import Filter, Id
 from schemas.inspections import (
@@ -150,6 +150,7 @@ def record_result(
     response_model=EvidencePublic,
     status_code=status.HTTP_201_CREATED,
 )
+@reads_first
 async def upload_evidence(
     request: Request, session: SessionDep, inspector: Inspector, inspection_id: Id
 ) -> EvidencePublic:
@@ -168,4 +169,4 @@ async def upload_evidence(
         )
         return EvidencePublic.model_validate(evidence)
 
-    return await store_checked_upload(request, attach)
+    return await store_checked_upload(request, session, attach)

@@ -10,7 +10,7 @@ from domain import draw
 from domain.errors import NotFound
 from domain.vocabulary import PlanStatus
 from models.inspection import InspectionPlan
-from schemas.common import Page
+from schemas.common import Filter, Id, Offset, Page, PublicSearchText
 from schemas.inspections import DrawVerification, PublicPlanSummary, PublishedPlan
 from schemas.receipts import JsonWebKeySet, PublicOutletItem, PublicReceipt
 from services.inspections import plans, publication
@@ -41,12 +41,12 @@ async def signing_keys() -> KeySetSerialization:
 @router.get("/outlets", response_model=Page[PublicOutletItem])
 def outlet_directory(
     session: SessionDep,
-    county: str | None = None,
-    township: str | None = None,
-    brand: str | None = None,
-    q: Annotated[str | None, Query(max_length=50)] = None,
+    county: Filter | None = None,
+    township: Filter | None = None,
+    brand: Filter | None = None,
+    q: PublicSearchText | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     accept: Annotated[str, Header()] = "application/json",
 ) -> Page[PublicOutletItem] | Response:
     """Filed outlets in force, personal data masked (`Accept: text/csv` or `.csv` to export)."""
@@ -66,10 +66,10 @@ def outlet_directory(
 @router.get("/outlets.csv", response_class=Response)
 def outlet_directory_csv(
     session: SessionDep,
-    county: str | None = None,
-    township: str | None = None,
-    brand: str | None = None,
-    q: Annotated[str | None, Query(max_length=50)] = None,
+    county: Filter | None = None,
+    township: Filter | None = None,
+    brand: Filter | None = None,
+    q: PublicSearchText | None = None,
 ) -> Response:
     """The directory as CSV (UTF-8 with BOM, opens in Excel)."""
     return _csv(
@@ -96,20 +96,20 @@ def published_plans(session: SessionDep) -> list[PublicPlanSummary]:
 
 
 @router.get("/inspection-plans/{plan_id}", response_model=PublishedPlan)
-def published_plan(session: SessionDep, plan_id: int) -> PublishedPlan:
+def published_plan(session: SessionDep, plan_id: Id) -> PublishedPlan:
     """Everything needed to re-run the draw: key, sources, strata, pool, eligible lists, teams,
     and the results."""
     return publication.publication(session, _published(session, plan_id))
 
 
 @router.get("/inspection-plans/{plan_id}/verification", response_model=DrawVerification)
-def verify_plan(session: SessionDep, plan_id: int) -> DrawVerification:
+def verify_plan(session: SessionDep, plan_id: Id) -> DrawVerification:
     """The draw recomputed from the published data alone: `verified: true|false`."""
     published = publication.publication(session, _published(session, plan_id))
     return DrawVerification.model_validate(draw.verify(published.model_dump(mode="json")).as_dict())
 
 
-def _published(session: SessionDep, plan_id: int) -> InspectionPlan:
+def _published(session: SessionDep, plan_id: Id) -> InspectionPlan:
     plan = session.get(InspectionPlan, plan_id)
     if plan is None or plan.status == PlanStatus.DRAFT:
         raise NotFound("检查计划不存在或尚未公告")

@@ -1,6 +1,7 @@
 from fastapi import APIRouter, status
 
 from api.deps import Admin, SessionDep
+from schemas.common import Filter
 from schemas.reference import BrandCreate, BrandPublic, BrandUpdate, RegionNode
 from services.reference import brands, regions
 
@@ -8,7 +9,7 @@ router = APIRouter(tags=["reference"])
 
 
 @router.get("/regions", response_model=list[RegionNode])
-def region_tree(session: SessionDep, root: str | None = None) -> list[RegionNode]:
+def region_tree(session: SessionDep, root: Filter | None = None) -> list[RegionNode]:
     """Public. Administrative divisions as a tree (optionally from one `root` code)."""
     return regions.region_tree(session, root)
 
@@ -23,12 +24,16 @@ def list_brands(session: SessionDep, include_inactive: bool = False) -> list[Bra
 
 
 @router.post("/brands", response_model=BrandPublic, status_code=status.HTTP_201_CREATED)
-def create_brand(session: SessionDep, _admin: Admin, body: BrandCreate) -> BrandPublic:
-    return BrandPublic.model_validate(brands.create_brand(session, code=body.code, name=body.name))
+def create_brand(session: SessionDep, admin: Admin, body: BrandCreate) -> BrandPublic:
+    """City-level admins (the list is city-wide; 403 `outside_jurisdiction` for a county's)."""
+    return BrandPublic.model_validate(
+        brands.create_brand(session, actor=admin, code=body.code, name=body.name)
+    )
 
 
 @router.patch("/brands/{code}", response_model=BrandPublic)
-def update_brand(session: SessionDep, _admin: Admin, code: str, body: BrandUpdate) -> BrandPublic:
+def update_brand(session: SessionDep, admin: Admin, code: Filter, body: BrandUpdate) -> BrandPublic:
+    """City-level admins: rename or (de)activate a brand for the whole city."""
     return BrandPublic.model_validate(
-        brands.update_brand(session, code, **body.model_dump(exclude_unset=True))
+        brands.update_brand(session, code, actor=admin, **body.model_dump(exclude_unset=True))
     )

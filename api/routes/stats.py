@@ -3,6 +3,7 @@ from fastapi import APIRouter, Response
 from api.deps import Reviewer, SessionDep
 from core import spreadsheet
 from domain.errors import NotFound
+from schemas.common import Filter
 from schemas.oversight import StatsOverview
 from services.oversight import stats
 
@@ -17,7 +18,7 @@ def overview(session: SessionDep, user: Reviewer) -> StatsOverview:
 
 
 @router.get("/overview/{table}.csv", response_class=Response)
-def overview_table(session: SessionDep, user: Reviewer, table: str) -> Response:
+def overview_table(session: SessionDep, user: Reviewer, table: Filter) -> Response:
     """One table of the overview as CSV (UTF-8 with BOM): coverage, uncovered, brand-coverage,
     filings-by-status, filings-by-county, filings-by-brand, overdue-submissions,
     inspection-outcomes."""

@@ -16,6 +16,7 @@ from domain.identifiers import normalise_mobile, normalise_uscc
 from domain.vocabulary import EnterpriseStatus, Role
 from models.enterprise import Enterprise
 from models.user import User
+from services.oversight import audit
 from services.reference import regions
 
 
@@ -30,9 +31,17 @@ def register(
     contact_name: str,
     contact_mobile: str,
     username: str,
-    password: str,
+    password: str | None = None,
+    password_hash: str | None = None,
 ) -> Enterprise:
-    """A pending enterprise and its operator account, which cannot log in until approved."""
+    """A pending enterprise and its operator account, which cannot log in until approved.
+
+    A request hashes the password before its write transaction and passes `password_hash`;
+    given only `password` (scripts, tests), it is hashed here before anything is read."""
+    if password_hash is None:
+        if password is None:
+            raise ValueError("a password or its hash is required")
+        password_hash = hash_password(password)
     region = regions.get_region(session, region_code)
     if region is None:
         raise ValidationFailed([FieldError("region_code", "unknown_region", "所在地区代码不存在")])
@@ -52,17 +61,25 @@ def register(
     )
     session.add(enterprise)
     session.flush()
-    session.add(
-        User(
-            username=username,
-            password_hash=hash_password(password),
-            role=Role.OPERATOR,
-            jurisdiction=region_code,
-            display_name=name,
-            enterprise_id=enterprise.id,
-        )
+    owner = User(
+        username=username,
+        password_hash=password_hash,
+        role=Role.OPERATOR,
+        jurisdiction=region_code,
+        display_name=name,
+        enterprise_id=enterprise.id,
     )
+    session.add(owner)
     session.flush()
+    audit.append(
+        session,
+        actor_id=owner.id,
+        action="enterprise.register",
+        entity="enterprise",
+        entity_id=enterprise.id,
+        region_code=enterprise.region_code,
+        data={"uscc": enterprise.uscc, "licence_no": licence_no, "username": username},
+    )
     return enterprise
 
 
@@ -93,4 +110,13 @@ def approve(session: Session, enterprise: Enterprise, *, approver: User) -> Ente
     enterprise.approved_by_id = approver.id
     session.add(enterprise)
     session.flush()
+    audit.append(
+        session,
+        actor_id=approver.id,
+        action="enterprise.approve",
+        entity="enterprise",
+        entity_id=enterprise.id,
+        region_code=enterprise.region_code,
+        data={"uscc": enterprise.uscc},
+    )
     return enterprise

@@ -1,27 +1,36 @@
-"""Users: creation, login with per-user throttling stored in the database, management."""
+"""Users: creation, login throttled in the database (per username and per client address),
+management of staff accounts.
 
-import math
-from datetime import timedelta
+Password hashing is slow (Argon2) and must not run inside a write transaction: callers hash
+first (`core.security.hash_password`) and pass `password_hash`; a login is read
+(`start_login`), verified with no transaction open (`password_matches`), then counted in a short
+write (`finish_login`).
+"""
+
+from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core import clock
-from core.config import get_settings
 from core.security import hash_password, verify_password
 from domain.errors import (
     DuplicateUsername,
     FieldError,
     NotAuthenticated,
     NotFound,
-    RateLimited,
     ValidationFailed,
     field_error,
 )
 from domain.vocabulary import EnterpriseStatus, Role
-from models.base import aware
 from models.enterprise import Enterprise
 from models.user import User
+from services.accounts import throttling
+from services.oversight import audit
 from services.reference import regions
+
+# The accounts admins manage: staff. Operator accounts are their enterprise owner's to manage.
+MANAGED_ROLES = (Role.REVIEWER, Role.INSPECTOR, Role.ADMIN)
+MAX_USERNAME_LENGTH = 64
 
 
 class LoginFailed(NotAuthenticated):
@@ -34,16 +43,28 @@ class AccountPending(NotAuthenticated):
     message = "企业登记尚未审核通过，暂不能登录"
 
 
+def _password_hash(password: str | None, password_hash: str | None) -> str:
+    """The hash to store: given (hashed before the transaction) or computed here (CLI, tests)."""
+    if password_hash is not None:
+        return password_hash
+    if password is None:
+        raise ValueError("a password or its hash is required")
+    return hash_password(password)
+
+
 def create_user(
     session: Session,
     *,
     username: str,
-    password: str,
     role: str,
     jurisdiction: str,
     display_name: str,
+    password: str | None = None,
+    password_hash: str | None = None,
     enterprise_id: int | None = None,
+    actor: User | None = None,
 ) -> User:
+    """A new account. `actor` is the admin creating it (None: the command line)."""
     errors: list[FieldError] = []
     if role not in Role.values():
         errors.append(
@@ -61,7 +82,7 @@ def create_user(
         raise DuplicateUsername()
     user = User(
         username=username,
-        password_hash=hash_password(password),
+        password_hash=_password_hash(password, password_hash),
         role=role,
         jurisdiction=jurisdiction,
         display_name=display_name,
@@ -69,56 +90,119 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.append(
+        session,
+        actor_id=actor.id if actor else None,
+        action="user.create",
+        entity="user",
+        entity_id=user.id,
+        data={
+            "username": username,
+            "role": role,
+            "jurisdiction": jurisdiction,
+            "display_name": display_name,
+            "enterprise_id": enterprise_id,
+            "active": user.active,
+        },
+        region_code=jurisdiction,
+    )
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str) -> User | None:
-    """The user for good credentials, None for bad ones; throttles a user after failures.
+# --- login ----------------------------------------------------------------------------------
 
-    The failure counter lives on the user row (locked with FOR UPDATE on PostgreSQL) so the limit
-    holds across workers. A failure returns rather than raises so that the request's transaction
-    commits the counter.
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What the read half of a login found: the keys it is counted under and the user's hash
+    (None when there is no such active user: the password is then checked against a dummy)."""
+
+    keys: tuple[str, str]
+    user_id: int | None
+    password_hash: str | None
+
+
+def start_login(session: Session, *, username: str, address: str) -> LoginAttempt:
+    """The read half: 429 at once while the username or the client address is locked (no
+    password is checked then); otherwise the user to check the password against. Writes nothing.
     """
-    settings = get_settings()
-    user = session.exec(select(User).where(User.username == username).with_for_update()).first()
-    now = clock.now()
-    if user is not None:
-        locked_until = aware(user.locked_until)
-        if locked_until is not None and locked_until > now:
-            raise RateLimited(math.ceil((locked_until - now).total_seconds()))
-    if user is None or not user.active or not verify_password(password, user.password_hash):
-        if user is not None:
-            user.failed_login_count += 1
-            if user.failed_login_count >= settings.login_max_failures:
-                user.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
-                user.failed_login_count = 0
-            session.add(user)
-            session.flush()
+    user_key = throttling.login_user_key(username)
+    keys = (user_key, throttling.login_address_key(address))
+    throttling.check(session, keys)
+    user = None
+    if len(username) <= MAX_USERNAME_LENGTH and username.isprintable():  # else no such user
+        user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or not user.active:
+        return LoginAttempt(keys, None, None)
+    return LoginAttempt(keys, user.id, user.password_hash)
+
+
+def password_matches(attempt: LoginAttempt, password: str) -> bool:
+    """Exactly one Argon2 verification, for an existing user or not. Run it outside any
+    transaction: it takes a core for a fraction of a second."""
+    return verify_password(password, attempt.password_hash)
+
+
+def finish_login(session: Session, attempt: LoginAttempt, *, matched: bool) -> User | None:
+    """The write half, short: the user for good credentials, None for bad ones (counted against
+    the username and the client address). A key locked meanwhile by concurrent failures is a
+    429 whatever the password, so parallel guesses learn nothing once the limit is reached.
+
+    A failure returns rather than raises so that the request's transaction commits the count.
+    """
+    user_key, address_key = attempt.keys
+    throttling.check(session, attempt.keys, for_update=True)
+    user = None
+    if matched and attempt.user_id is not None:
+        user = session.get(User, attempt.user_id, populate_existing=True)
+    if user is None or not user.active or user.password_hash != attempt.password_hash:
+        throttling.hit(session, user_key, throttling.login_per_user())
+        throttling.hit(session, address_key, throttling.login_per_address())
         return None
     if user.enterprise_id is not None:
+        # A cancelled licence leaves the enterprise approved: its operators keep reading their
+        # (lapsed) filings and notices.
         enterprise = session.get(Enterprise, user.enterprise_id)
         if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
             raise AccountPending()
-    if user.failed_login_count or user.locked_until:
-        user.failed_login_count = 0
-        user.locked_until = None
-        session.add(user)
-        session.flush()
+    throttling.clear(session, user_key)
     return user
 
 
+def authenticate(
+    session: Session, *, username: str, password: str, address: str = "local"
+) -> User | None:
+    """The three halves in one transaction, for callers outside a request (scripts, benches).
+    A request runs them apart, so that no write transaction waits on Argon2."""
+    attempt = start_login(session, username=username, address=address)
+    return finish_login(session, attempt, matched=password_matches(attempt, password))
+
+
+# --- staff accounts -------------------------------------------------------------------------
+
+
 def list_users(session: Session, *, within: str) -> list[User]:
+    """Staff accounts inside `within`; operator accounts belong to their enterprise's owner."""
     prefix = regions.region_prefix(within)
     return list(
         session.exec(
-            select(User).where(col(User.jurisdiction).startswith(prefix)).order_by(col(User.id))
+            select(User)
+            .where(col(User.jurisdiction).startswith(prefix), col(User.role).in_(MANAGED_ROLES))
+            .order_by(col(User.id))
         ).all()
     )
 
 
-def get_user_within(session: Session, user_id: int, *, within: str) -> User:
-    user = session.get(User, user_id)
-    if user is None or not regions.covers(within, user.jurisdiction):
+def get_user_within(
+    session: Session, user_id: int, *, within: str, for_update: bool = False
+) -> User:
+    """A staff account inside `within`; an operator account does not exist for an admin."""
+    user = session.get(User, user_id, with_for_update=for_update, populate_existing=for_update)
+    if (
+        user is None
+        or user.role not in MANAGED_ROLES
+        or not regions.covers(within, user.jurisdiction)
+    ):
         raise NotFound("用户不存在")
     return user
 
@@ -128,23 +212,46 @@ def update_user(
     user: User,
     *,
     manager_jurisdiction: str,
+    actor: User | None = None,
     display_name: str | None = None,
     password: str | None = None,
+    password_hash: str | None = None,
     active: bool | None = None,
     jurisdiction: str | None = None,
 ) -> User:
+    """Changes a staff account. A new password or a deactivation bumps the token version, so
+    every token issued before stops working (also after a later reactivation)."""
+    changes: dict[str, Any] = {}
     if jurisdiction is not None:
         if regions.get_region(session, jurisdiction) is None:
             raise field_error("jurisdiction", "unknown_region", "辖区代码不存在")
         if not regions.covers(manager_jurisdiction, jurisdiction):
             raise field_error("jurisdiction", "forbidden", "不能把用户设到本辖区以外")
-        user.jurisdiction = jurisdiction
-    if display_name is not None:
+        if jurisdiction != user.jurisdiction:
+            changes["jurisdiction"] = {"from": user.jurisdiction, "to": jurisdiction}
+            user.jurisdiction = jurisdiction
+    if display_name is not None and display_name != user.display_name:
+        changes["display_name"] = {"from": user.display_name, "to": display_name}
         user.display_name = display_name
-    if password is not None:
-        user.password_hash = hash_password(password)
-    if active is not None:
+    if password is not None or password_hash is not None:
+        user.password_hash = _password_hash(password, password_hash)
+        user.token_version += 1
+        changes["password_changed"] = True
+    if active is not None and active != user.active:
+        changes["active"] = {"from": user.active, "to": active}
+        if not active:
+            user.token_version += 1
         user.active = active
     session.add(user)
     session.flush()
+    if changes:
+        audit.append(
+            session,
+            actor_id=actor.id if actor else None,
+            action="user.update",
+            entity="user",
+            entity_id=user.id,
+            data=changes,
+            region_code=user.jurisdiction,
+        )
     return user

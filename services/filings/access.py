@@ -1,25 +1,45 @@
-"""Who may see a filing (SPEC §2): an operator its enterprise's, staff their jurisdiction's; and
-its ETag / If-Match version check."""
+"""Who may see a filing (SPEC §2): an operator its enterprise's, staff their jurisdiction's; who
+may act on it; and its ETag / If-Match version check.
+
+Staff see a filing when their jurisdiction covers its county in force (`Filing.county_code`) or
+the county its open change moves it to. They decide a submission (accept, return) only when they
+cover the county the submitted revision puts the outlet in: a change that moves an outlet to
+another county is decided there, while the old county may still read it. Actions on the filing
+in force (revocation, risk, lapse) need its county in force.
+"""
 
 from sqlmodel import Session
 
 from domain.errors import (
     NotFound,
+    OutsideJurisdiction,
     VersionConflict,
 )
 from domain.vocabulary import STAFF_ROLES, Role
 from models.filing import (
     Filing,
+    FilingRevision,
 )
 from models.user import User
 from services.reference import regions
 
 
-def can_see(user: User, filing: Filing) -> bool:
+def _open_change_county(session: Session, filing: Filing) -> str | None:
+    """The county of a filed outlet's open change (None when there is none)."""
+    if filing.current_revision_id is None or filing.open_revision_id is None:
+        return None
+    change = session.get(FilingRevision, filing.open_revision_id)
+    return change.county_code if change is not None else None
+
+
+def can_see(session: Session, user: User, filing: Filing) -> bool:
     if user.role == Role.OPERATOR:
         return filing.enterprise_id == user.enterprise_id
     if user.role in STAFF_ROLES:
-        return regions.covers(user.jurisdiction, filing.county_code)
+        if regions.covers(user.jurisdiction, filing.county_code):
+            return True
+        moving_to = _open_change_county(session, filing)
+        return moving_to is not None and regions.covers(user.jurisdiction, moving_to)
     return False
 
 
@@ -28,9 +48,21 @@ def get_for(session: Session, filing_id: int, user: User, *, for_update: bool = 
     filing = session.get(
         Filing, filing_id, with_for_update=for_update, populate_existing=for_update
     )
-    if filing is None or not can_see(user, filing):
+    if filing is None or not can_see(session, user, filing):
         raise NotFound("备案记录不存在")
     return filing
+
+
+def require_decides(user: User, rev: FilingRevision) -> None:
+    """Accepting or returning a submission needs the county it puts the outlet in."""
+    if not regions.covers(user.jurisdiction, rev.county_code):
+        raise OutsideJurisdiction("该申请所涉网点不在本辖区，应由网点所在县区审核")
+
+
+def require_in_force_county(user: User, filing: Filing) -> None:
+    """Acting on the filing in force (revocation, risk level) needs its county in force."""
+    if not regions.covers(user.jurisdiction, filing.county_code):
+        raise OutsideJurisdiction("该网点现备案所在县区不在本辖区")
 
 
 def etag(filing: Filing) -> str:

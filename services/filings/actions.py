@@ -17,6 +17,7 @@ from domain.errors import (
     LicenceCancelled,
     MissingDocuments,
     NotFound,
+    OutsideJurisdiction,
     ValidationFailed,
     from_pydantic,
 )
@@ -34,7 +35,7 @@ from models.filing import (
 )
 from models.user import User
 from schemas.filings import FilingContent
-from services.filings import numbering
+from services.filings import access, numbering
 from services.filings import rules as filing_rules
 from services.filings.events import record_event
 from services.filings.queries import (
@@ -48,6 +49,7 @@ from services.filings.queries import (
 from services.oversight import audit
 from services.receipts import directory
 from services.receipts import issuing as receipts
+from services.reference import regions
 
 
 def _validated_content(session: Session, raw: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +125,7 @@ def create(session: Session, *, operator: User, raw: dict[str, Any]) -> Filing:
         session,
         filing,
         rev,
-        action="create",
+        action=FilingAction.CREATE,
         actor=operator,
         from_status=None,
         to_status=RevisionStatus.DRAFT,
@@ -133,7 +135,7 @@ def create(session: Session, *, operator: User, raw: dict[str, Any]) -> Filing:
 
 def update(session: Session, filing: Filing, *, actor: User, patch: dict[str, Any]) -> Filing:
     rev = working_revision(session, filing)
-    next_status(rev.status, "edit")
+    next_status(rev.status, FilingAction.EDIT)
     data = _validated_content(session, filing_rules.merge(content_of(rev), patch))
     _apply_content(session, rev, data)
     if filing.current_revision_id is None:
@@ -143,7 +145,7 @@ def update(session: Session, filing: Filing, *, actor: User, patch: dict[str, An
         session,
         filing,
         rev,
-        action="edit",
+        action=FilingAction.EDIT,
         actor=actor,
         from_status=rev.status,
         to_status=rev.status,
@@ -154,7 +156,7 @@ def update(session: Session, filing: Filing, *, actor: User, patch: dict[str, An
 
 def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
     rev = working_revision(session, filing)
-    new_status = next_status(rev.status, "submit")
+    new_status = next_status(rev.status, FilingAction.SUBMIT)
     enterprise = _enterprise(session, filing)
     if enterprise.licence_cancelled_at is not None:
         raise LicenceCancelled()
@@ -188,7 +190,7 @@ def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
         session,
         filing,
         rev,
-        action="submit",
+        action=FilingAction.SUBMIT,
         actor=actor,
         from_status=old_status,
         to_status=new_status,
@@ -225,6 +227,7 @@ def _record_decision(session: Session, filing: Filing, rev: FilingRevision, acti
 
 def accept(session: Session, filing: Filing, *, reviewer: User) -> Filing:
     rev = working_revision(session, filing)
+    access.require_decides(reviewer, rev)
     new_status = next_status(rev.status, FilingAction.ACCEPT)
     if _enterprise(session, filing).licence_cancelled_at is not None:
         raise LicenceCancelled()
@@ -272,6 +275,7 @@ def return_for_correction(
     session: Session, filing: Filing, *, reviewer: User, corrections: list[dict[str, str]]
 ) -> Filing:
     rev = working_revision(session, filing)
+    access.require_decides(reviewer, rev)
     new_status = next_status(rev.status, FilingAction.RETURN)
     if not corrections:
         raise ValidationFailed.single(
@@ -312,7 +316,7 @@ def return_for_correction(
 def open_new_change(
     session: Session, filing: Filing, *, actor: User, changed_on: date | None, reason: str | None
 ) -> Filing:
-    next_status(filing.status, "open_change")
+    next_status(filing.status, FilingAction.OPEN_CHANGE)
     if filing.open_revision_id is not None:
         raise InvalidTransition("已有一项未办结的变更，请先完成该变更")
     if _enterprise(session, filing).licence_cancelled_at is not None:
@@ -359,7 +363,7 @@ def open_new_change(
         session,
         filing,
         change,
-        action="open_change",
+        action=FilingAction.OPEN_CHANGE,
         actor=actor,
         from_status=None,
         to_status=RevisionStatus.DRAFT,
@@ -372,7 +376,7 @@ def _end(
     session: Session,
     filing: Filing,
     *,
-    action: str,
+    action: FilingAction,
     actor: User | None,
     reason: str,
     closed_on: date | None = None,
@@ -410,19 +414,40 @@ def _end(
 def close(session: Session, filing: Filing, *, actor: User, closed_on: date, reason: str) -> Filing:
     if closed_on > clock.today():
         raise ValidationFailed.single("closed_on", "future_date", "停业日期不能晚于今天")
-    return _end(session, filing, action="close", actor=actor, reason=reason, closed_on=closed_on)
+    return _end(
+        session, filing, action=FilingAction.CLOSE, actor=actor, reason=reason, closed_on=closed_on
+    )
 
 
 def revoke(session: Session, filing: Filing, *, reviewer: User, reason: str) -> Filing:
-    return _end(session, filing, action="revoke", actor=reviewer, reason=reason)
+    access.require_in_force_county(reviewer, filing)
+    return _end(session, filing, action=FilingAction.REVOKE, actor=reviewer, reason=reason)
 
 
 def cancel_licence(
     session: Session, enterprise: Enterprise, *, actor: User, reason: str
 ) -> list[Filing]:
-    """The operator's courier licence is cancelled: every filing in force lapses."""
+    """The operator's courier licence is cancelled: every filing in force lapses.
+
+    Only staff covering every filing it lapses (and the county of any open change it discards)
+    may do it; otherwise 403 `outside_jurisdiction` and nothing changes.
+    """
     if enterprise.licence_cancelled_at is not None:
         raise InvalidTransition("该企业的许可已注销")
+    filed = session.exec(
+        select(Filing)
+        .where(Filing.enterprise_id == enterprise.id, Filing.status == FilingStatus.FILED)
+        .order_by(col(Filing.id))
+        .with_for_update()
+    ).all()
+    reached = {filing.county_code for filing in filed}
+    reached.update(change.county_code for f in filed if (change := open_change(session, f)))
+    outside = sorted(code for code in reached if not regions.covers(actor.jurisdiction, code))
+    if outside:
+        raise OutsideJurisdiction(
+            "该企业有备案网点在本辖区以外，注销许可须由覆盖全部网点所在县区的人员办理",
+            counties=outside,
+        )
     enterprise.licence_cancelled_at = clock.now()
     enterprise.licence_cancellation_reason = reason
     session.add(enterprise)
@@ -432,12 +457,10 @@ def cancel_licence(
         action="enterprise.licence_cancelled",
         entity="enterprise",
         entity_id=enterprise.id,
+        region_code=enterprise.region_code,
         data={"reason": reason, "uscc": enterprise.uscc},
     )
-    filed = session.exec(
-        select(Filing)
-        .where(Filing.enterprise_id == enterprise.id, Filing.status == FilingStatus.FILED)
-        .order_by(col(Filing.id))
-        .with_for_update()
-    ).all()
-    return [_end(session, filing, action="lapse", actor=actor, reason=reason) for filing in filed]
+    return [
+        _end(session, filing, action=FilingAction.LAPSE, actor=actor, reason=reason)
+        for filing in filed
+    ]

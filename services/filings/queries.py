@@ -23,6 +23,7 @@ from models.filing import (
     RevisionBrand,
 )
 from models.user import User
+from services.receipts.directory import LIKE_ESCAPE, contains_pattern
 from services.reference import regions
 
 
@@ -107,15 +108,29 @@ class FilingRow(NamedTuple):
     change: FilingRevision | None
 
 
+# A revision in one of these statuses is its filing's open one (the first filing before its
+# acceptance, or an open change): accepted ones are filed or superseded, dropped ones discarded.
+OPEN_STATUSES = (RevisionStatus.DRAFT, RevisionStatus.SUBMITTED, RevisionStatus.RETURNED)
+
+
 def scoped_query(user: User) -> FilingQuery:
-    """Filings the user may see, joined with the revision shown for each."""
+    """Filings the user may see, joined with the revision shown for each.
+
+    Staff see the filings in force (or drafted) in their jurisdiction and those an open change
+    moves into it (access.can_see).
+    """
     shown_id = func.coalesce(Filing.current_revision_id, Filing.open_revision_id)
     query = select(Filing, FilingRevision).join(FilingRevision, col(FilingRevision.id) == shown_id)
     if user.role == Role.OPERATOR:
         return query.where(Filing.enterprise_id == user.enterprise_id)
     if user.role in STAFF_ROLES:
+        prefix = regions.region_prefix(user.jurisdiction)
+        moving_in = select(col(FilingRevision.filing_id)).where(
+            col(FilingRevision.status).in_(OPEN_STATUSES),
+            col(FilingRevision.county_code).startswith(prefix),
+        )
         return query.where(
-            col(Filing.county_code).startswith(regions.region_prefix(user.jurisdiction))
+            or_(col(Filing.county_code).startswith(prefix), col(Filing.id).in_(moving_in))
         )
     return query.where(false())
 
@@ -143,12 +158,12 @@ def _filtered(query: FilingQuery, filters: ListFilters) -> FilingQuery:
             )
         )
     if filters.q:
-        pattern = f"%{filters.q.strip()}%"
+        pattern = contains_pattern(filters.q.strip())
         query = query.where(
             or_(
-                col(FilingRevision.outlet_name).ilike(pattern),
-                col(FilingRevision.address).ilike(pattern),
-                col(Filing.filing_no).ilike(pattern),
+                col(FilingRevision.outlet_name).ilike(pattern, escape=LIKE_ESCAPE),
+                col(FilingRevision.address).ilike(pattern, escape=LIKE_ESCAPE),
+                col(Filing.filing_no).ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
     if filters.late is not None:
@@ -194,10 +209,22 @@ def _with_open_changes(
     ]
 
 
+def _decided_by(query: FilingQuery, user: User) -> FilingQuery:
+    """Staff's queue: the submissions they decide, i.e. whose outlet lies in their jurisdiction
+    (a change moving an outlet out of it is decided by the county it moves to)."""
+    if user.role not in STAFF_ROLES:
+        return query
+    prefix = regions.region_prefix(user.jurisdiction)
+    theirs = _awaiting_decision().where(col(FilingRevision.county_code).startswith(prefix))
+    return query.where(exists(theirs.correlate(Filing)))
+
+
 def list_filings(
     session: Session, user: User, filters: ListFilters, *, limit: int, offset: int
 ) -> tuple[list[FilingRow], int]:
     query = _filtered(scoped_query(user), filters)
+    if filters.queue:
+        query = _decided_by(query, user)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(_ordered(query, queue=filters.queue).limit(limit).offset(offset)).all()
     return _with_open_changes(session, rows), total

@@ -9,6 +9,7 @@ from domain.errors import (
     Conflict,
     DuplicateUsername,
     NotFound,
+    OutsideJurisdiction,
     ValidationFailed,
 )
 from domain.vocabulary import Role
@@ -25,12 +26,52 @@ def list_items(session: Session) -> list[InspectionItem]:
     return list(session.exec(select(InspectionItem).order_by(InspectionItem.code)).all())
 
 
-def create_item(session: Session, *, code: str, name: str) -> InspectionItem:
+def _require_city_level(admin: User) -> None:
+    """The item list (一单) is city-wide: only city-level admins change it."""
+    if not regions.covers_city(admin.jurisdiction):
+        raise OutsideJurisdiction("检查事项清单全市通用，仅市级管理人员可以修改")
+
+
+def create_item(session: Session, *, admin: User, code: str, name: str) -> InspectionItem:
+    _require_city_level(admin)
     if session.get(InspectionItem, code) is not None:
         raise Conflict("检查事项代码已存在")
     item = InspectionItem(code=code, name=name)
     session.add(item)
     session.flush()
+    audit.append(
+        session,
+        actor_id=admin.id,
+        action="inspection_item.create",
+        entity="inspection_item",
+        entity_id=code,
+        region_code=None,  # city-wide: city-level admins read it
+        data={"name": name},
+    )
+    return item
+
+
+def update_item(
+    session: Session, code: str, *, admin: User, changes: dict[str, Any]
+) -> InspectionItem:
+    _require_city_level(admin)
+    item = session.get(InspectionItem, code)
+    if item is None:
+        raise NotFound("检查事项不存在")
+    changes = {key: changes[key] for key in ("name", "active") if changes.get(key) is not None}
+    for key, value in changes.items():
+        setattr(item, key, value)
+    session.add(item)
+    session.flush()
+    audit.append(
+        session,
+        actor_id=admin.id,
+        action="inspection_item.update",
+        entity="inspection_item",
+        entity_id=code,
+        region_code=None,  # city-wide: city-level admins read it
+        data=changes,
+    )
     return item
 
 
@@ -88,6 +129,7 @@ def create_inspector(
         action="inspector.create",
         entity="inspector",
         entity_id=inspector.id,
+        region_code=inspector.jurisdiction,
         data={"certificate_no": certificate_no, "conflicts": inspector.conflicts},
     )
     return inspector
@@ -109,6 +151,7 @@ def update_inspector(
         action="inspector.update",
         entity="inspector",
         entity_id=inspector.id,
+        region_code=inspector.jurisdiction,
         data=changes,
     )
     return inspector

@@ -23,6 +23,7 @@ from models.inspection import (
 )
 from models.user import User
 from schemas.oversight import OverdueResult
+from services.filings import documents as stored_files
 from services.oversight import audit
 from services.reference import regions
 
@@ -95,9 +96,16 @@ def record_result(
         action="inspection.result",
         entity="inspection",
         entity_id=inspection.id,
+        region_code=plan.region_code,
         data={"outcome": outcome, "previous": before, "inspected_on": inspected_on.isoformat()},
     )
     return inspection
+
+
+def _plan_region(session: Session, inspection: Inspection) -> str:
+    plan = session.get(InspectionPlan, inspection.plan_id)
+    assert plan is not None
+    return plan.region_code
 
 
 def add_evidence(
@@ -110,6 +118,7 @@ def add_evidence(
     size: int,
     sha256: str,
 ) -> InspectionEvidence:
+    stored_files.claim_blob(session)  # before the file is stored: no cleanup deletes it meanwhile
     evidence = InspectionEvidence(
         inspection_id=pk(inspection),
         filename=filename,
@@ -126,6 +135,7 @@ def add_evidence(
         action="inspection.evidence",
         entity="inspection",
         entity_id=inspection.id,
+        region_code=_plan_region(session, inspection),
         data={"sha256": sha256},
     )
     return evidence

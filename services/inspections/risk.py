@@ -21,6 +21,7 @@ from models.base import pk
 from models.filing import Filing, FilingRevision
 from models.inspection import Inspection
 from models.user import User
+from services.filings import access
 from services.oversight import audit
 
 RECENT_DAYS = 365
@@ -90,7 +91,9 @@ def effective_level(session: Session, filing: Filing) -> str:
 def override(
     session: Session, filing: Filing, *, admin: User, level: str | None, reason: str
 ) -> None:
-    """Sets (or, with level None, clears) the admin's override; audited."""
+    """Sets (or, with level None, clears) the admin's override; audited. The admin covers the
+    outlet's county in force (not only the county an open change would move it to)."""
+    access.require_in_force_county(admin, filing)
     if level is not None and level not in RiskLevel.values():
         raise ValidationFailed.single(
             "level", "validation_error", "风险等级应为 low、medium 或 high"
@@ -107,5 +110,6 @@ def override(
         action="filing.risk_override",
         entity="filing",
         entity_id=filing.id,
+        region_code=filing.county_code,
         data={"from": before, "to": level, "reason": reason},
     )

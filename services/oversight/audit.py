@@ -18,8 +18,10 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from core.db import is_postgresql
+from domain.errors import OutsideJurisdiction
 from models.audit import AuditEntry
 from models.base import aware, pk
+from services.reference import regions
 
 logger = logging.getLogger("outlet_filing.changes")
 
@@ -36,16 +38,18 @@ def _timestamp(value: datetime) -> str:
 
 
 def entry_hash(entry: AuditEntry) -> str:
-    content = canonical_json(
-        {
-            "at": _timestamp(entry.at),
-            "actor_id": entry.actor_id,
-            "action": entry.action,
-            "entity": entry.entity,
-            "entity_id": entry.entity_id,
-            "data": json.loads(entry.data),
-        }
-    )
+    fields: dict[str, Any] = {
+        "at": _timestamp(entry.at),
+        "actor_id": entry.actor_id,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "data": json.loads(entry.data),
+    }
+    # Hashed only when recorded, so entries written before regions were recorded still verify.
+    if entry.region_code is not None:
+        fields["region_code"] = entry.region_code
+    content = canonical_json(fields)
     return hashlib.sha256((entry.prev_hash + content).encode()).hexdigest()
 
 
@@ -57,7 +61,11 @@ def append(
     entity: str,
     entity_id: Any,
     data: dict[str, Any] | None = None,
+    region_code: str | None = None,
 ) -> AuditEntry:
+    """Appends one entry. `region_code` is where its subject lies (a filing's county, an
+    enterprise's or plan's region, an inspector's jurisdiction): admins read the entries inside
+    their jurisdiction. None (city-wide reference data) is for city-level admins only."""
     if is_postgresql(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
     last = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(1)).first()
@@ -67,6 +75,7 @@ def append(
         action=action,
         entity=entity,
         entity_id=str(entity_id),
+        region_code=region_code,
         data=canonical_json(data or {}),
         prev_hash=last.hash if last else GENESIS_HASH,
         hash="",
@@ -133,3 +142,33 @@ def verify(session: Session, *, batch: int = 1000) -> ChainReport:
                 return ChainReport(False, count, entry.id, "content does not match its hash")
             previous = entry.hash
             last_id = pk(entry)
+
+
+def entries_within(
+    session: Session,
+    *,
+    within: str,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """The trail newest first, as far as a jurisdiction reaches: a city-level one reads every
+    entry; a county's reads the entries whose subject lies inside it (never a city-wide one)."""
+    query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    if not regions.covers_city(within):
+        query = query.where(col(AuditEntry.region_code).startswith(regions.region_prefix(within)))
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if before_id:
+        query = query.where(col(AuditEntry.id) < before_id)
+    return list(session.exec(query).all())
+
+
+def verify_within(session: Session, *, within: str) -> ChainReport:
+    """`verify` for a caller: checking the chain reads every entry, so city-level staff only."""
+    if not regions.covers_city(within):
+        raise OutsideJurisdiction("核验审计链须读取全市的全部记录，仅限市级管理人员")
+    return verify(session)

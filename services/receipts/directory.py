@@ -70,21 +70,41 @@ class DirectoryFilters:
     q: str | None = None
 
 
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, literally: its `%`, `_` and escape character
+    escaped (use with `escape=LIKE_ESCAPE`), so `q=%` finds a literal percent sign only."""
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
 def _fts_phrase(q: str) -> str:
     return '"' + q.replace('"', '""') + '"'
 
 
 def _text_condition(session: Session, q: str) -> ColumnElement[bool]:
-    pattern = f"%{q}%"
+    pattern = contains_pattern(q)
     if len(q) >= TRIGRAM and is_postgresql(session):
         # ILIKE, answered by the GIN trigram indexes on name and address.
-        return or_(col(PublicOutlet.name).ilike(pattern), col(PublicOutlet.address).ilike(pattern))
+        return or_(
+            col(PublicOutlet.name).ilike(pattern, escape=LIKE_ESCAPE),
+            col(PublicOutlet.address).ilike(pattern, escape=LIKE_ESCAPE),
+        )
     if len(q) >= TRIGRAM:
         matches = text(
             "SELECT rowid FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase"
         ).bindparams(phrase=_fts_phrase(q))
         return col(PublicOutlet.filing_id).in_(matches)
-    return or_(col(PublicOutlet.name).like(pattern), col(PublicOutlet.address).like(pattern))
+    return or_(
+        col(PublicOutlet.name).like(pattern, escape=LIKE_ESCAPE),
+        col(PublicOutlet.address).like(pattern, escape=LIKE_ESCAPE),
+    )
 
 
 def _search_text_only_sqlite(

@@ -6,6 +6,7 @@ once a later revision was accepted, otherwise the filing's end: `closed`, `revok
 """
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -130,6 +131,16 @@ def status_sql(paramstyle: str) -> str:
     return _STATUS_SQL.format(p=PLACEHOLDERS[paramstyle])
 
 
+# `{county}-{year}-{serial:06d}-R{revision}` (SPEC §5), e.g. `451102-2026-000001-R1`. Anything
+# else is answered "not found" before any cache or database sees it.
+_RECEIPT_NO = re.compile(r"[0-9]{6}-[0-9]{4}-[0-9]{6,9}-R[1-9][0-9]{0,5}")
+
+
+def well_formed(receipt_no: str) -> bool:
+    """Whether the text has the form of a receipt number (cheap: one compiled regex)."""
+    return _RECEIPT_NO.fullmatch(receipt_no) is not None
+
+
 @dataclass(frozen=True)
 class FrozenReceipt:
     """The immutable part of a public check: what the receipt says, parsed and pre-encoded."""
@@ -236,6 +247,8 @@ def check_in(connection: Connection, receipt_no: str) -> ReceiptCheck | None:
 
 
 def get_receipt(session: Session, receipt_no: str) -> Receipt:
+    if not well_formed(receipt_no):
+        raise NotFound("回执不存在")
     receipt = session.exec(select(Receipt).where(Receipt.receipt_no == receipt_no)).first()
     if receipt is None:
         raise NotFound("回执不存在")

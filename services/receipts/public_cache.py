@@ -10,6 +10,10 @@ How a worker learns of a change:
 
 A cached answer carries the generation it was read under; it is served only while the
 generation is unchanged, so a read racing a commit can never be cached as current.
+
+Memory is bounded: a malformed receipt number is answered "not found" before any cache or
+database sees it, and well-formed unknown numbers go to a small LRU of their own (about 220
+bytes each), so a flood of them can neither grow a worker nor push real receipts out.
 """
 
 import logging
@@ -35,10 +39,14 @@ CHANNEL = "receipt_changed"
 _MISSING = object()
 
 
+FOUND_ENTRIES = 100_000  # answers for real receipts: about 500 bytes each, plus the shared payload
+MISSING_ENTRIES = 10_000  # well-formed numbers that do not exist: about 220 bytes each
+
+
 class GenerationCache:
     """An LRU of answers, each valid only for the generation it was read under."""
 
-    def __init__(self, size: int = 100_000) -> None:
+    def __init__(self, size: int = FOUND_ENTRIES) -> None:
         self._entries: OrderedDict[str, tuple[int, Any]] = OrderedDict()
         self._size = size
 
@@ -55,6 +63,26 @@ class GenerationCache:
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class AnswerCache:
+    """Found receipts and unknown numbers in separate LRUs: unknown ones cannot evict found."""
+
+    def __init__(self, found: int = FOUND_ENTRIES, missing: int = MISSING_ENTRIES) -> None:
+        self.found = GenerationCache(found)
+        self.missing = GenerationCache(missing)
+
+    def get(self, key: str, generation: int) -> Any:
+        value = self.found.get(key, generation)
+        if value is _MISSING:
+            value = self.missing.get(key, generation)
+        return value
+
+    def put(self, key: str, generation: int, value: Any) -> None:
+        (self.missing if value is None else self.found).put(key, generation, value)
+
 
 class PublicReader:
     """Uncached lookups (used by the tests, inside their rolled-back transaction)."""
@@ -68,6 +96,8 @@ class PublicReader:
             return receipts.check(dbapi_connection, self._receipt_sql, receipt_no)
 
     async def receipt(self, receipt_no: str) -> receipts.ReceiptCheck | None:
+        if not receipts.well_formed(receipt_no):
+            return None
         return self._lookup(receipt_no)
 
 
@@ -77,7 +107,7 @@ class SqliteReader(PublicReader):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Any = None
-        self._cache = GenerationCache()
+        self._cache = AnswerCache()
         super().__init__(self._own_connection, engine.dialect.paramstyle)
 
     @contextmanager
@@ -95,6 +125,8 @@ class SqliteReader(PublicReader):
             return int(version)
 
     async def receipt(self, receipt_no: str) -> receipts.ReceiptCheck | None:
+        if not receipts.well_formed(receipt_no):
+            return None
         generation = self._generation()
         found = self._cache.get(receipt_no, generation)
         if found is _MISSING:
@@ -109,7 +141,7 @@ class PostgresReader(PublicReader):
     def __init__(self, engine: Engine) -> None:
         super().__init__(self._pooled, engine.dialect.paramstyle)
         self._engine = engine
-        self._cache = GenerationCache()
+        self._cache = AnswerCache()
         self.generation = 0
         self.listening = False
         self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -140,6 +172,8 @@ class PostgresReader(PublicReader):
             time.sleep(1)
 
     async def receipt(self, receipt_no: str) -> receipts.ReceiptCheck | None:
+        if not receipts.well_formed(receipt_no):
+            return None
         if not self.listening:
             return await run_in_threadpool(self._lookup, receipt_no)
         generation = self.generation

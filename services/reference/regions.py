@@ -33,6 +33,14 @@ def covers(jurisdiction: str, region_code: str) -> bool:
     return region_code.startswith(region_prefix(jurisdiction))
 
 
+def covers_city(jurisdiction: str) -> bool:
+    """Whether a jurisdiction is city-level or wider (`451100`, `450000`), not one county's.
+
+    City-wide data (brands, inspection items, the whole audit chain) is for these staff only.
+    """
+    return len(region_prefix(jurisdiction)) <= 4
+
+
 @dataclass(frozen=True)
 class RegionRow:
     code: str
