@@ -37,8 +37,9 @@ from core.config import get_settings  # noqa: E402
 from core.db import get_engine  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from models.user import User  # noqa: E402
-from services.receipts.public_cache import PublicReader, public_reader  # noqa: E402
+from services.receipts.public_cache import PublicReader  # noqa: E402
 from services.reference import regions  # noqa: E402
+from web.deps import public_reader  # noqa: E402
 
 
 def reset_database(engine: Engine) -> None:
@@ -89,8 +90,10 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
-@pytest.fixture
-def client(session: Session, engine: Engine) -> Iterator[TestClient]:
+def serve_from(session: Session, engine: Engine) -> None:
+    """Makes the app answer from `session` (a transaction the test rolls back) instead of its
+    own sessions and public reader. `app.dependency_overrides.clear()` undoes it."""
+
     def _session_override() -> Iterator[Session]:
         # What the test set up is "committed" (its savepoint released) before the request runs,
         # so a request that fails and rolls back keeps it, as a real database would.
@@ -112,6 +115,11 @@ def client(session: Session, engine: Engine) -> Iterator[TestClient]:
 
     app.dependency_overrides[get_session] = _session_override
     app.dependency_overrides[public_reader] = _reader_override
+
+
+@pytest.fixture
+def client(session: Session, engine: Engine) -> Iterator[TestClient]:
+    serve_from(session, engine)
     with TestClient(app, raise_server_exceptions=True) as test_client:
         yield test_client
     app.dependency_overrides.clear()

@@ -17,7 +17,6 @@ import itertools
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,11 +36,10 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api.deps import get_session
 from api.main import app
 from core.security import create_access_token
 from models.base import pk
-from services.receipts.public_cache import PublicReader, public_reader
+from tests.conftest import serve_from
 from tests.factories import (
     draft_via_services,
     filed_via_services,
@@ -139,27 +137,9 @@ def world(engine: Engine) -> Iterator[World]:
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
 
-    def _session_override() -> Iterator[Session]:
-        session.commit()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-    @contextmanager
-    def _test_connection() -> Iterator[object]:
-        session.commit()
-        yield session.connection().connection.dbapi_connection
-
-    async def _reader_override() -> PublicReader:
-        return PublicReader(_test_connection, engine.dialect.paramstyle)
-
     try:
         populated = _populate(session)
-        app.dependency_overrides[get_session] = _session_override
-        app.dependency_overrides[public_reader] = _reader_override
+        serve_from(session, engine)
         _plan_through_the_api(populated)
         yield populated
     finally:

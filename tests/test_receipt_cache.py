@@ -10,7 +10,7 @@ from core.db import session_scope
 from core.security import create_access_token
 from models.base import pk
 from services.receipts.issuing import ReceiptCheck
-from services.receipts.public_cache import PostgresReader, _shared_reader
+from services.receipts.public_cache import PostgresReader, shared_reader
 from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
 
 COUNTY, TOWNSHIP = "451122", "451122104"
@@ -35,7 +35,7 @@ def _filed_receipt() -> tuple[str, int, str]:
 
 def _counted_lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The receipt numbers the live server's reader looks up in the database, once it caches."""
-    reader = _shared_reader()
+    reader = shared_reader()
     if isinstance(reader, PostgresReader):
         deadline = time.monotonic() + 10
         while not reader.listening:  # caching starts once the listener is connected

@@ -4,6 +4,13 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from services.receipts.public_cache import PublicReader, public_reader
+from services.receipts.public_cache import PublicReader, shared_reader
+
+
+async def public_reader() -> PublicReader:
+    """The worker's receipt reader. A plain (non-generator) coroutine: FastAPI needs no exit
+    stack for it, which matters on the public hot path."""
+    return shared_reader()
+
 
 PublicReaderDep = Annotated[PublicReader, Depends(public_reader)]

@@ -28,8 +28,7 @@ from schemas.filings import (
     Revocation,
 )
 from schemas.inspections import RiskOverride
-from services.filings import access, actions, documents, queries
-from services.filings import presenters as filing_views
+from services.filings import access, actions, documents, presenters, queries
 from services.inspections import risk
 
 router = APIRouter(prefix="/filings", tags=["filings"])
@@ -54,7 +53,7 @@ def _act(
         filing = access.get_for(session, filing_id, user, for_update=True)
         access.check_version(filing, if_match)
         action(filing)
-        return filing_views.written(session, filing)
+        return presenters.written(session, filing)
 
     return idem.respond(session, user, response, produce, status_code=status_code)
 
@@ -71,7 +70,7 @@ def create_filing(
 
     def produce() -> Written[FilingPublic]:
         filing = actions.create(session, operator=operator, raw=body.model_dump(mode="json"))
-        return filing_views.written(session, filing, location=f"/api/v1/filings/{filing.id}")
+        return presenters.written(session, filing, location=f"/api/v1/filings/{filing.id}")
 
     return idem.respond(session, operator, response, produce, status_code=201)
 
@@ -106,9 +105,7 @@ def list_filings(
         queue=queue,
     )
     rows, total = queries.list_filings(session, user, filters, limit=limit, offset=offset)
-    return Page(
-        items=filing_views.summaries(session, rows), total=total, limit=limit, offset=offset
-    )
+    return Page(items=presenters.summaries(session, rows), total=total, limit=limit, offset=offset)
 
 
 @router.get("/{filing_id}", response_model=FilingPublic)
@@ -118,7 +115,7 @@ def get_filing(
     """The filing (owner, or reviewer/admin covering it). Carries an ETag for If-Match."""
     filing = access.get_for(session, filing_id, user)
     response.headers["ETag"] = access.etag(filing)
-    return filing_views.present(session, filing)
+    return presenters.present(session, filing)
 
 
 @router.patch("/{filing_id}", response_model=FilingPublic)
@@ -357,7 +354,7 @@ def override_risk(
     """Sets (or with `level: null` clears) the risk level used by inspection sampling; audited."""
     filing = access.get_for(session, filing_id, admin, for_update=True)
     risk.override(session, filing, admin=admin, level=body.level, reason=body.reason)
-    return filing_views.present(session, filing)
+    return presenters.present(session, filing)
 
 
 @router.get("/{filing_id}/history", response_model=list[FilingEventPublic])

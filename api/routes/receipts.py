@@ -7,14 +7,14 @@ from models.filing import FilingRevision
 from models.receipt import Receipt
 from schemas.receipts import ReceiptDetail
 from services.filings import access
-from services.receipts import issuing as receipts
+from services.receipts import issuing
 from services.receipts import pdf as receipt_pdf
 
 router = APIRouter(prefix="/receipts", tags=["receipts"])
 
 
 def _visible_receipt(session: SessionDep, user: AnyUser, receipt_no: str) -> Receipt:
-    receipt = receipts.get_receipt(session, receipt_no)
+    receipt = issuing.get_receipt(session, receipt_no)
     access.get_for(session, receipt.filing_id, user)  # 404 unless owner or covering staff
     return receipt
 
@@ -23,7 +23,7 @@ def _visible_receipt(session: SessionDep, user: AnyUser, receipt_no: str) -> Rec
 def get_receipt(session: SessionDep, user: AnyUser, receipt_no: str) -> ReceiptDetail:
     """The receipt with its signed JWS (owner, or reviewer/admin covering the outlet)."""
     receipt = _visible_receipt(session, user, receipt_no)
-    found = receipts.check_in(session.connection(), receipt_no)
+    found = issuing.check_in(session.connection(), receipt_no)
     assert found is not None
     return ReceiptDetail(
         **found.as_dict(),

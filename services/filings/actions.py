@@ -47,8 +47,7 @@ from services.filings.queries import (
     working_revision,
 )
 from services.oversight import audit
-from services.receipts import directory
-from services.receipts import issuing as receipts
+from services.receipts import directory, issuing
 from services.reference import regions
 
 
@@ -255,8 +254,8 @@ def accept(session: Session, filing: Filing, *, reviewer: User) -> Filing:
     filing.township_code = rev.township_code
     session.add(filing)
     session.flush()
-    receipts.issue(session, filing, rev, _enterprise(session, filing))
-    receipts.announce_change(session)
+    issuing.issue(session, filing, rev, _enterprise(session, filing))
+    issuing.announce_change(session)
     directory.refresh(session, filing)
     record_event(
         session,
@@ -394,7 +393,7 @@ def _end(
     filing.closed_on = closed_on
     session.add(filing)
     directory.refresh(session, filing)
-    receipts.announce_change(session)
+    issuing.announce_change(session)
     detail: dict[str, Any] = {"reason": reason}
     if closed_on is not None:
         detail["closed_on"] = closed_on.isoformat()

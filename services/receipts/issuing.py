@@ -147,7 +147,8 @@ class FrozenReceipt:
 
     payload: dict[str, Any]
     jws: str
-    json_fields: bytes  # the static members of the public JSON object, without braces
+    fields: dict[str, Any]  # the static members of the public answer
+    json_fields: bytes  # the same, encoded as JSON object members without the braces
 
 
 @lru_cache(maxsize=65536)
@@ -167,7 +168,7 @@ def _freeze(payload_text: str, token: str) -> FrozenReceipt:
         "jws": token,
     }
     encoded = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
-    return FrozenReceipt(payload=payload, jws=token, json_fields=encoded[1:-1])
+    return FrozenReceipt(payload=payload, jws=token, fields=fields, json_fields=encoded[1:-1])
 
 
 @dataclass(frozen=True)
@@ -176,20 +177,7 @@ class ReceiptCheck:
     state: dict[str, Any]  # status, status_label, current_receipt_no, reason, closed_on
 
     def as_dict(self) -> dict[str, Any]:
-        payload = self.frozen.payload
-        return {
-            "receipt_no": payload["receipt_no"],
-            "filing_no": payload["filing_no"],
-            "revision": payload["revision"],
-            "outlet": payload["outlet"],
-            "operator": payload["operator"],
-            "brands": payload["brands"],
-            "opened_on": payload["opened_on"],
-            "issued_on": payload["issued_on"],
-            "authority": payload["authority"],
-            "jws": self.frozen.jws,
-            **self.state,
-        }
+        return {**self.frozen.fields, **self.state}
 
     def as_json(self) -> bytes:
         state = json.dumps(self.state, ensure_ascii=False, separators=(",", ":")).encode()

@@ -25,13 +25,13 @@ from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from typing import Any
 
+import anyio.to_thread
 import psycopg
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from core.db import get_engine
-from services.receipts import issuing as receipts
+from services.receipts import issuing
 
 logger = logging.getLogger(__name__)
 
@@ -89,14 +89,14 @@ class PublicReader:
 
     def __init__(self, connect: Callable[[], AbstractContextManager[Any]], paramstyle: str) -> None:
         self._connect = connect
-        self._receipt_sql = receipts.status_sql(paramstyle)
+        self._receipt_sql = issuing.status_sql(paramstyle)
 
-    def _lookup(self, receipt_no: str) -> receipts.ReceiptCheck | None:
+    def _lookup(self, receipt_no: str) -> issuing.ReceiptCheck | None:
         with self._connect() as dbapi_connection:
-            return receipts.check(dbapi_connection, self._receipt_sql, receipt_no)
+            return issuing.check(dbapi_connection, self._receipt_sql, receipt_no)
 
-    async def receipt(self, receipt_no: str) -> receipts.ReceiptCheck | None:
-        if not receipts.well_formed(receipt_no):
+    async def receipt(self, receipt_no: str) -> issuing.ReceiptCheck | None:
+        if not issuing.well_formed(receipt_no):
             return None
         return self._lookup(receipt_no)
 
@@ -124,8 +124,8 @@ class SqliteReader(PublicReader):
             cursor.close()
             return int(version)
 
-    async def receipt(self, receipt_no: str) -> receipts.ReceiptCheck | None:
-        if not receipts.well_formed(receipt_no):
+    async def receipt(self, receipt_no: str) -> issuing.ReceiptCheck | None:
+        if not issuing.well_formed(receipt_no):
             return None
         generation = self._generation()
         found = self._cache.get(receipt_no, generation)
@@ -171,15 +171,15 @@ class PostgresReader(PublicReader):
             self.generation += 1
             time.sleep(1)
 
-    async def receipt(self, receipt_no: str) -> receipts.ReceiptCheck | None:
-        if not receipts.well_formed(receipt_no):
+    async def receipt(self, receipt_no: str) -> issuing.ReceiptCheck | None:
+        if not issuing.well_formed(receipt_no):
             return None
         if not self.listening:
-            return await run_in_threadpool(self._lookup, receipt_no)
+            return await anyio.to_thread.run_sync(self._lookup, receipt_no)
         generation = self.generation
         found = self._cache.get(receipt_no, generation)
         if found is _MISSING:
-            found = await run_in_threadpool(self._lookup, receipt_no)
+            found = await anyio.to_thread.run_sync(self._lookup, receipt_no)
             self._cache.put(receipt_no, generation, found)
         return found
 
@@ -205,11 +205,6 @@ def reader_for(engine: Engine) -> PublicReader:
 
 
 @lru_cache
-def _shared_reader() -> PublicReader:
+def shared_reader() -> PublicReader:
+    """This worker's reader (one per process, over the app's engine)."""
     return reader_for(get_engine())
-
-
-async def public_reader() -> PublicReader:
-    """The worker's reader, as a FastAPI dependency. A plain (non-generator) coroutine: FastAPI
-    needs no exit stack for it, which matters on the hot path."""
-    return _shared_reader()

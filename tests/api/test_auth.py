@@ -56,12 +56,8 @@ def test_lock_expires_after_the_lockout_period(client: TestClient, session: Sess
     user = make_staff(session)
     for _ in range(5):
         login(client, user.username, "wrong-password")
-    later = clock.now() + timedelta(seconds=301)
-    clock.set_clock(lambda: later)
-    try:
+    with clock.frozen_at(clock.now() + timedelta(seconds=301)):
         assert login(client, user.username, PASSWORD).status_code == 200
-    finally:
-        clock.set_clock(None)
 
 
 def test_me_without_token_is_401(client: TestClient) -> None:

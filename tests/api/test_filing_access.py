@@ -122,10 +122,8 @@ def test_queue_orders_by_due_date_and_overdue_filter(
     from core import clock
 
     reviewer = make_staff(session, role="reviewer", jurisdiction="451102")
-    earlier = clock.now() - timedelta(days=14)
-    clock.set_clock(lambda: earlier)
-    old = submitted_filing(client, operator, name="早提交的网点", opened_on="2026-11-10")
-    clock.set_clock(lambda: fixed_clock)
+    with clock.frozen_at(clock.now() - timedelta(days=14)):
+        old = submitted_filing(client, operator, name="早提交的网点", opened_on="2026-11-10")
     new = submitted_filing(client, operator, name="新提交的网点")
     queue = client.get("/api/v1/filings", params={"queue": True}, headers=auth(reviewer)).json()
     assert [item["id"] for item in queue["items"]] == [old["id"], new["id"]]

@@ -236,7 +236,7 @@ def test_malformed_numbers_reach_neither_the_cache_nor_the_database(
     engine: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The worker's own reader (the one the live server uses), with lookups counted."""
-    reader = public_cache._shared_reader()
+    reader = public_cache.shared_reader()
     looked_up: list[str] = []
 
     def counted(receipt_no: str) -> ReceiptCheck | None:

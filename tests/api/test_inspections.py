@@ -286,9 +286,8 @@ def test_overdue_results_are_reported(client: TestClient, world: World) -> None:
     from core import clock
 
     plan = drawn_plan(client, world["admin"], period_start="2026-09-01", period_end="2026-09-30")
-    later = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
-    clock.set_clock(lambda: later)
-    report = client.get("/api/v1/inspections/overdue", headers=auth(world["admin"])).json()
+    with clock.frozen_at(datetime(2026, 11, 30, 2, 0, tzinfo=UTC)):
+        report = client.get("/api/v1/inspections/overdue", headers=auth(world["admin"])).json()
     assert {row["inspection_id"] for row in report} == {
         a["inspection_id"] for a in plan["assignments"]
     }
