@@ -3,6 +3,7 @@
 HTML comes from Jinja2 templates with autoescaping on; no value reaches a page unescaped.
 """
 
+from collections import OrderedDict
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -12,12 +13,14 @@ from fastapi.templating import Jinja2Templates
 
 from domain.vocabulary import OutletType, ReceiptStatus
 from services.receipts import signing
+from services.receipts.issuing import ReceiptCheck
 from web.deps import PublicReaderDep
 
 WEB_DIR = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 static_files = StaticFiles(directory=WEB_DIR / "static")
 
+RENDERED_PAGES = 10_000
 router = APIRouter(tags=["pages"])
 docs_router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -38,17 +41,32 @@ async def verify_page(request: Request, reader: PublicReaderDep, receipt_no: str
         return templates.TemplateResponse(
             request, "verify_not_found.html", {"receipt_no": receipt_no}, status_code=404
         )
+    return HTMLResponse(_receipt_page(found), headers={"Cache-Control": "no-cache"})
+
+
+_rendered: OrderedDict[int, tuple[ReceiptCheck, str]] = OrderedDict()
+
+
+def _receipt_page(found: ReceiptCheck) -> str:
+    """The page for one answer of the reader. The reader hands out the same answer object until
+    the receipt's state may have changed, so the page is rendered once per answer (a hot path:
+    every scan of a QR code)."""
+    cached = _rendered.get(id(found))
+    if cached is not None and cached[0] is found:
+        _rendered.move_to_end(id(found))
+        return cached[1]
     receipt = found.as_dict()
     status = ReceiptStatus(receipt["status"])
-    context = {
-        "receipt": receipt,
-        "status_label": status.label,
-        "status_note": STATUS_NOTES[status],
-        "type_label": OutletType(receipt["outlet"]["type"]).label,
-    }
-    return templates.TemplateResponse(
-        request, "verify.html", context, headers={"Cache-Control": "no-cache"}
+    html = templates.get_template("verify.html").render(
+        receipt=receipt,
+        status_label=status.label,
+        status_note=STATUS_NOTES[status],
+        type_label=OutletType(receipt["outlet"]["type"]).label,
     )
+    _rendered[id(found)] = (found, html)
+    if len(_rendered) > RENDERED_PAGES:
+        _rendered.popitem(last=False)
+    return html
 
 
 @router.get("/.well-known/jwks.json")
