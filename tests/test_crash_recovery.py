@@ -1,6 +1,7 @@
 """Nothing acknowledged is lost when the server dies: a live server under a bounded stream of
-writes is killed with SIGKILL several times and restarted. Every acknowledged write is there,
-filing numbers stay gapless, and the audit chain verifies (SQLite and PostgreSQL alike).
+writes (drafts, document uploads, acceptances) is killed with SIGKILL several times and
+restarted. Every acknowledged write is there, filing numbers stay gapless, the audit chain
+verifies, and no stored file is left that no record references (SQLite and PostgreSQL alike).
 """
 
 import os
@@ -12,6 +13,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -21,14 +24,18 @@ from sqlmodel import Session, col, select
 
 from core.db import get_engine, session_scope
 from core.security import create_access_token
+from core.storage import get_storage
 from models.base import pk
-from models.filing import Filing
+from models.filing import Document, Filing, FilingRevision
+from services.filings import documents
+from services.filings.documents import sweep_files
 from services.oversight import audit
 from tests.factories import (
     filing_body,
     make_enterprise,
     make_staff,
     operator_of,
+    sample_png,
     submitted_via_services,
 )
 
@@ -97,12 +104,19 @@ def _committed_world() -> tuple[str, str, list[int]]:
         return create_access_token(pk(operator)), create_access_token(pk(reviewer)), submitted
 
 
+@dataclass
+class Acknowledged:
+    created: list[int] = field(default_factory=list)  # draft filing ids
+    uploaded: list[tuple[int, str]] = field(default_factory=list)  # (filing id, sha256)
+    accepted: list[int] = field(default_factory=list)  # filing ids
+
+
 def _stream_of_writes(
     server: Server, operator: str, reviewer: str, submitted: list[int], stop: threading.Event
-) -> tuple[list[int], list[int]]:
-    """Creates drafts and accepts submissions until stopped; returns what was acknowledged."""
-    created: list[int] = []
-    accepted: list[int] = []
+) -> Acknowledged:
+    """Creates drafts, uploads a photo to each, and accepts submissions until stopped; returns
+    what the server acknowledged."""
+    done = Acknowledged()
     pending = list(submitted)
     as_operator = {"Authorization": f"Bearer {operator}"}
     as_reviewer = {"Authorization": f"Bearer {reviewer}"}
@@ -112,7 +126,17 @@ def _stream_of_writes(
             try:
                 response = client.post("/api/v1/filings", json=body, headers=as_operator)
                 if response.status_code == 201:
-                    created.append(response.json()["id"])
+                    draft = response.json()["id"]
+                    done.created.append(draft)
+                    photo = sample_png((8 + len(done.created), 8))  # a file of its own each time
+                    response = client.post(
+                        f"/api/v1/filings/{draft}/documents",
+                        data={"kind": "premises_photo"},
+                        files={"file": ("shop.png", photo, "image/png")},
+                        headers=as_operator,
+                    )
+                    if response.status_code == 201:
+                        done.uploaded.append((draft, response.json()["sha256"]))
                 filing_id = pending[0]
                 response = client.post(
                     f"/api/v1/filings/{filing_id}/review",
@@ -120,7 +144,7 @@ def _stream_of_writes(
                     headers=as_reviewer,
                 )
                 if response.status_code == 200:
-                    accepted.append(filing_id)
+                    done.accepted.append(filing_id)
                     pending.pop(0)
                 elif response.status_code == 409:  # accepted before the crash, answer lost
                     pending.pop(0)
@@ -128,13 +152,13 @@ def _stream_of_writes(
                     assert response.status_code < 500, response.text
             except httpx.TransportError:
                 time.sleep(0.05)  # the server is down: retry once it is back
-    return created, accepted
+    return done
 
 
 def test_acknowledged_writes_survive_sigkill(server: Server) -> None:
     operator, reviewer, submitted = _committed_world()
     stop = threading.Event()
-    outcome: list[tuple[list[int], list[int]]] = []
+    outcome: list[Acknowledged] = []
     writer = threading.Thread(
         target=lambda: outcome.append(
             _stream_of_writes(server, operator, reviewer, submitted, stop)
@@ -148,8 +172,9 @@ def test_acknowledged_writes_survive_sigkill(server: Server) -> None:
     time.sleep(0.5)
     stop.set()
     writer.join(timeout=60)
-    created, accepted = outcome[0]
-    assert accepted and created, "the stream made progress between the crashes"
+    done = outcome[0]
+    created, accepted = done.created, done.accepted
+    assert accepted and created and done.uploaded, "the stream made progress between the crashes"
 
     with Session(get_engine()) as session:
         stored = {pk(f) for f in session.exec(select(Filing).where(col(Filing.id).in_(created)))}
@@ -163,3 +188,17 @@ def test_acknowledged_writes_survive_sigkill(server: Server) -> None:
         numbers = sorted(int((no or "")[-6:]) for no in filing_nos)
         assert numbers == list(range(1, len(numbers) + 1))  # gapless, from 1
         assert audit.verify(session).verified
+        for filing_id, sha256 in done.uploaded:  # every acknowledged upload: its row, its file
+            assert session.exec(
+                select(Document)
+                .join(FilingRevision, col(FilingRevision.id) == Document.revision_id)
+                .where(FilingRevision.filing_id == filing_id, Document.sha256 == sha256)
+            ).first()
+            assert get_storage().exists(sha256)
+
+    # Files a kill left between storing and committing are swept; nothing referenced goes.
+    sweep_files(session_scope, older_than=timedelta(0))
+    files = {sha256 for sha256, _ in get_storage().blobs()}
+    with Session(get_engine()) as session:
+        assert documents.referenced(session, files) == files  # no orphan files
+        assert {sha256 for _, sha256 in done.uploaded} <= files
