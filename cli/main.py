@@ -149,15 +149,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(_args: argparse.Namespace) -> int:
+def _head_hash(value: str) -> str:
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value.lower()):
+        raise argparse.ArgumentTypeError("应为 64 位十六进制的哈希值（GET /public/audit-head）")
+    return value.lower()
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
     from core.db import session_scope
     from services.oversight import audit
 
     with session_scope(for_write=False) as session:
-        report = audit.verify(session)
+        report = audit.verify(session, against=args.against)
     if report.verified:
-        print(f"审计链完整：{report.entries} 条记录全部校验通过。")
+        kept = f"，且包含此前保存的链头 {args.against}" if args.against else ""
+        print(f"审计链完整：{report.entries} 条记录全部校验通过{kept}。")
         return 0
+    if report.first_broken_id is None:  # every entry fits, but the kept head is gone
+        print(
+            f"审计链与此前保存的链头不符：链中已没有哈希为 {args.against} 的记录"
+            "（历史可能被改写）。",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"审计链断裂：第一处异常在记录 #{report.first_broken_id}（{report.reason}）。",
         file=sys.stderr,
@@ -293,9 +307,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify_draw.add_argument("plan", metavar="PLAN_JSON_OR_URL")
     verify_draw.set_defaults(func=cmd_verify_draw)
 
-    commands.add_parser("audit-verify", help="verify the audit hash chain").set_defaults(
-        func=cmd_audit_verify
+    audit_verify = commands.add_parser("audit-verify", help="verify the audit hash chain")
+    audit_verify.add_argument(
+        "--against",
+        type=_head_hash,
+        default=None,
+        metavar="HEAD_HASH",
+        help="a head kept earlier (GET /public/audit-head): fail unless the chain still holds it",
     )
+    audit_verify.set_defaults(func=cmd_audit_verify)
     sweep = commands.add_parser(
         "sweep-files", help="delete stored files no record references (older than an hour)"
     )

@@ -1,7 +1,10 @@
 """One error type per domain failure. `api/` maps them to problem+json; services never see HTTP."""
 
-from collections.abc import Iterable, Mapping
+import ast
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from domain.vocabulary import DocumentKind, SamplingMode
@@ -28,9 +31,13 @@ class FieldError:
     field: str
     code: str
     message: str
+    allowed: list[Any] | None = None  # the fixed set a value must come from, when there is one
 
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "code": self.code, "message": self.message}
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"field": self.field, "code": self.code, "message": self.message}
+        if self.allowed is not None:
+            found["allowed"] = list(self.allowed)
+        return found
 
 
 class DomainError(Exception):
@@ -210,11 +217,64 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+# pydantic's errors about a value outside a fixed set, and the `ctx` key naming that set.
+ALLOWED_CONTEXT = {
+    "enum": "expected",
+    "literal_error": "expected",
+    "union_tag_invalid": "expected_tags",
+}
+# One value in pydantic's rendering of a set (`'a', 'b' or 3`, or `<SamplingMode.RATE: 'rate'>`
+# for an enum member in a literal): a member's repr, a quoted string or a bare literal.
+_EXPECTED_VALUE = re.compile(
+    r"""<[\w.]+: (?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^>]*)>"""
+    r"""|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,\s]+"""
+)
+_MEMBER_REPR = re.compile(r"<[\w.]+: (.*)>", re.DOTALL)
+
+
+def _allowed_values(expected: Any) -> list[Any] | None:
+    """The raw values of a set pydantic names in an error's context (a string such as
+    `'self_operated' or 'cooperative'`, or already a sequence)."""
+    if isinstance(expected, Sequence) and not isinstance(expected, str):
+        return [value.value if isinstance(value, Enum) else value for value in expected]
+    if not isinstance(expected, str):
+        return None
+    values: list[Any] = []
+    for token in _EXPECTED_VALUE.findall(expected):
+        if token == "or":
+            continue
+        member = _MEMBER_REPR.fullmatch(token)
+        if member:
+            token = member.group(1)
+        try:
+            values.append(ast.literal_eval(token))
+        except (ValueError, SyntaxError):
+            values.append(token)
+    return values or None
+
+
+def _allowed_message(values: list[Any]) -> str:
+    return "取值应为：" + "、".join(str(value) for value in values)
+
+
 def from_pydantic(items: Iterable[Mapping[str, Any]]) -> list[FieldError]:
-    """pydantic errors as field errors: our rules' codes kept, pydantic's own given Chinese."""
+    """pydantic errors as field errors: our rules' codes kept, pydantic's own given Chinese.
+
+    A value outside a fixed set (an enum, a literal, a tagged union's tag) also lists the
+    allowed values, in the message and as `allowed`."""
     result = []
     for item in items:
         kind = item.get("type", "value_error")
         message = item["msg"] if kind in FIELD_CODES else PYDANTIC_MESSAGES.get(kind, "取值不正确")
-        result.append(FieldError(_field_path(tuple(item.get("loc", ()))), kind, message))
+        loc = tuple(item.get("loc", ()))
+        context = item.get("ctx") or {}
+        allowed = (
+            _allowed_values(context.get(ALLOWED_CONTEXT[kind])) if kind in ALLOWED_CONTEXT else None
+        )
+        if allowed is not None:
+            message = _allowed_message(allowed)
+        if kind == "union_tag_invalid" and isinstance(context.get("discriminator"), str):
+            # The tag's own field (`sampling.mode`), not the union as a whole.
+            loc = (*loc, context["discriminator"].strip("'\""))
+        result.append(FieldError(_field_path(loc), kind, message, allowed))
     return result

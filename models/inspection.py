@@ -16,6 +16,9 @@ class InspectionItem(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=128)
     active: bool = Field(default=True)
+    # What the item checks against and how (both published: GET /public/inspection-items).
+    legal_basis: str | None = Field(default=None, max_length=500)
+    method: str | None = Field(default=None, max_length=500)
 
 
 class Inspector(SQLModel, table=True):

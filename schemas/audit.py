@@ -23,3 +23,12 @@ class ChainVerification(BaseModel):
     entries: int
     first_broken_id: int | None
     reason: str | None
+
+
+class AuditHead(BaseModel):
+    """The audit chain's head: keep it, and later `outlet-filing audit-verify --against
+    HEAD_HASH` (or compare) to find out whether the history before it was rewritten."""
+
+    entries: int
+    head_hash: str
+    at: Timestamp | None  # the last entry's time; null while the chain is empty

@@ -4,7 +4,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -193,6 +193,7 @@ class ProblemFieldError(BaseModel):
     field: str
     code: str
     message: str
+    allowed: list[Any] | None = None
 
 
 class Problem(BaseModel):

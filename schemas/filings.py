@@ -84,13 +84,18 @@ class FilingContent(BaseModel):
 
 
 class FilingPatch(BaseModel):
-    """Sections to change; each given section's fields are merged into the current content."""
+    """Sections to change; each given section's fields are merged into the current content.
+
+    `changed_on` (an open change only) is when the change happened: required before the change
+    is submitted, and the 10-day rule counts from it.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     outlet: dict[str, Any] | None = None
     person_in_charge: dict[str, Any] | None = None
     partner: dict[str, Any] | None = None
+    changed_on: date | None = None
 
 
 class Correction(BaseModel):

@@ -95,6 +95,8 @@ Sampling = Annotated[RateSampling | CountSampling, Field(discriminator="mode")]
 class InspectionItemCreate(BaseModel):
     code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
     name: ShortText
+    legal_basis: LongText | None = None  # what the item checks against (laws, articles)
+    method: LongText | None = None  # how it is checked
 
 
 class InspectionItemPublic(BaseModel):
@@ -103,13 +105,29 @@ class InspectionItemPublic(BaseModel):
     code: str
     name: str
     active: bool
+    legal_basis: str | None
+    method: str | None
+
+
+class PublicInspectionItem(BaseModel):
+    """An item in use, as anyone reads it (GET /public/inspection-items)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    legal_basis: str | None
+    method: str | None
 
 
 class InspectionItemUpdate(BaseModel):
-    """Rename an item or take it out of (or back into) use; both optional."""
+    """Rename an item, take it out of (or back into) use, or set its legal basis and method
+    (`null` clears those two); all optional."""
 
     name: Annotated[ShortText | None, NotNull] = None
     active: Annotated[bool | None, NotNull] = None
+    legal_basis: LongText | None = None
+    method: LongText | None = None
 
 
 class InspectorCreate(BaseModel):

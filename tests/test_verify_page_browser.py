@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from core import clock
 from core.db import session_scope
 from services.filings import actions, queries
 from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
@@ -49,7 +50,9 @@ def _filed_then_changed() -> tuple[str, str]:
         )
         first = queries.shown_revision(session, filing).receipt_no
         assert first is not None  # an accepted revision has its receipt
-        actions.open_new_change(session, filing, actor=operator, changed_on=None, reason="更名")
+        actions.open_new_change(
+            session, filing, actor=operator, changed_on=clock.today(), reason="更名"
+        )
         actions.update(
             session, filing, actor=operator, patch={"outlet": {"name": "钟山镇快递综合服务站"}}
         )

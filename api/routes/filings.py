@@ -10,7 +10,7 @@ from api.idempotency import IdempotencyDep, Idempotent
 from api.uploads import CheckedUpload, store_checked_upload
 from core.db import begin_session
 from core.storage import get_storage
-from domain.errors import NotFound, field_error
+from domain.errors import FieldError, NotFound, ValidationFailed
 from domain.vocabulary import Decision, DocumentKind
 from models.filing import Filing
 from models.user import User
@@ -82,7 +82,7 @@ def list_filings(
     status_: Annotated[Filter | None, Query(alias="status")] = None,
     county: Filter | None = None,
     township: Filter | None = None,
-    brand: Filter | None = None,
+    brand: Annotated[Filter | None, Query(description="品牌代码或中文名称，如 SF 或 顺丰")] = None,
     q: SearchText | None = None,
     late: bool | None = None,
     overdue: bool | None = None,
@@ -154,7 +154,9 @@ async def upload_document(
 
     def check_kind(fields: dict[str, str]) -> None:
         if fields.get("kind", "") not in DocumentKind.values():
-            raise field_error("kind", "validation_error", "文件类别不正确")
+            allowed = list(DocumentKind.values())
+            message = "文件类别应为：" + "、".join(allowed)
+            raise ValidationFailed([FieldError("kind", "validation_error", message, allowed)])
 
     def attach(upload: CheckedUpload) -> tuple[DocumentPublic, str]:
         filing = access.get_for(session, filing_id, operator, for_update=True)
@@ -283,10 +285,14 @@ def open_change(
     operator: Operator,
     idem: IdempotencyDep,
     filing_id: Id,
-    body: ChangeOpen,
+    body: ChangeOpen | None = None,
     if_match: IfMatch = None,
 ) -> FilingPublic | JSONResponse:
-    """Opens a change (a copy of the revision in force); only one may be open at a time."""
+    """Opens a change (a copy of the revision in force); only one may be open at a time.
+
+    The body `{changed_on?, reason?}` may be left out; `changed_on` can follow by PATCH and is
+    required before the change is submitted."""
+    opened = body or ChangeOpen()
     return _act(
         session,
         operator,
@@ -295,7 +301,7 @@ def open_change(
         filing_id,
         if_match,
         lambda filing: actions.open_new_change(
-            session, filing, actor=operator, changed_on=body.changed_on, reason=body.reason
+            session, filing, actor=operator, changed_on=opened.changed_on, reason=opened.reason
         ),
         status_code=201,
     )

@@ -36,7 +36,14 @@ def create_item(
 ) -> InspectionItemPublic:
     """City-level admins (the list is city-wide; 403 `outside_jurisdiction` for a county's)."""
     return InspectionItemPublic.model_validate(
-        directories.create_item(session, admin=admin, code=body.code, name=body.name)
+        directories.create_item(
+            session,
+            admin=admin,
+            code=body.code,
+            name=body.name,
+            legal_basis=body.legal_basis,
+            method=body.method,
+        )
     )
 
 

@@ -10,10 +10,17 @@ from domain import draw
 from domain.errors import NotFound
 from domain.vocabulary import PlanStatus
 from models.inspection import InspectionPlan
+from schemas.audit import AuditHead
 from schemas.common import Filter, Id, Offset, Page, PublicSearchText
-from schemas.inspections import DrawVerification, PublicPlanSummary, PublishedPlan
+from schemas.inspections import (
+    DrawVerification,
+    PublicInspectionItem,
+    PublicPlanSummary,
+    PublishedPlan,
+)
 from schemas.receipts import JsonWebKeySet, PublicOutletItem, PublicReceipt
-from services.inspections import plans, publication
+from services.inspections import directories, plans, publication
+from services.oversight import audit
 from services.receipts import directory, signing
 from web.deps import PublicReaderDep
 
@@ -43,7 +50,7 @@ def outlet_directory(
     session: SessionDep,
     county: Filter | None = None,
     township: Filter | None = None,
-    brand: Filter | None = None,
+    brand: Annotated[Filter | None, Query(description="品牌代码或中文名称，如 SF 或 顺丰")] = None,
     q: PublicSearchText | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Offset = 0,
@@ -68,7 +75,7 @@ def outlet_directory_csv(
     session: SessionDep,
     county: Filter | None = None,
     township: Filter | None = None,
-    brand: Filter | None = None,
+    brand: Annotated[Filter | None, Query(description="品牌代码或中文名称，如 SF 或 顺丰")] = None,
     q: PublicSearchText | None = None,
 ) -> Response:
     """The directory as CSV (UTF-8 with BOM, opens in Excel)."""
@@ -84,6 +91,24 @@ def _csv(session: SessionDep, filters: directory.DirectoryFilters) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="outlets.csv"'},
     )
+
+
+@router.get("/inspection-items", response_model=list[PublicInspectionItem])
+def inspection_items(session: SessionDep) -> list[PublicInspectionItem]:
+    """The inspection-item list in use (一单): code, name, legal basis and method."""
+    return [
+        PublicInspectionItem.model_validate(item)
+        for item in directories.list_items(session, active_only=True)
+    ]
+
+
+@router.get("/audit-head", response_model=AuditHead)
+def audit_head(session: SessionDep, response: Response) -> AuditHead:
+    """The audit chain's head `{entries, head_hash, at}`: whoever keeps it can later detect a
+    rewritten history (`outlet-filing audit-verify --against HEAD_HASH`)."""
+    response.headers.update(NO_CACHE)
+    current = audit.head(session)
+    return AuditHead(entries=current.entries, head_hash=current.head_hash, at=current.at)
 
 
 @router.get("/inspection-plans", response_model=list[PublicPlanSummary])

@@ -60,6 +60,7 @@ def _validated_content(session: Session, raw: dict[str, Any]) -> dict[str, Any]:
     data["outlet"]["brands"] = list(dict.fromkeys(data["outlet"]["brands"]))
     data["outlet"]["scope"] = sorted(set(data["outlet"]["scope"]))
     filing_rules.check_content(session, data, today=clock.today())
+    data["outlet"]["address"] = filing_rules.street_address(session, data["outlet"])
     return data
 
 
@@ -133,9 +134,22 @@ def create(session: Session, *, operator: User, raw: dict[str, Any]) -> Filing:
 
 
 def update(session: Session, filing: Filing, *, actor: User, patch: dict[str, Any]) -> Filing:
+    """Edits the draft, the returned submission or the open change.
+
+    `patch` holds content sections (merged field by field) and, for an open change only, a
+    top-level `changed_on` (when the change happened; `null` clears it): the date the 10-day
+    rule counts from, which must be set before the change is submitted.
+    """
     rev = working_revision(session, filing)
     next_status(rev.status, FilingAction.EDIT)
-    data = _validated_content(session, filing_rules.merge(content_of(rev), patch))
+    sections = {key: value for key, value in patch.items() if key != "changed_on"}
+    if "changed_on" in patch:
+        if filing.current_revision_id is None:
+            raise ValidationFailed.single(
+                "changed_on", "validation_error", "变更日期仅适用于已备案网点的变更"
+            )
+        rev.changed_on = _changed_on(patch["changed_on"])
+    data = _validated_content(session, filing_rules.merge(content_of(rev), sections))
     _apply_content(session, rev, data)
     if filing.current_revision_id is None:
         filing.county_code = rev.county_code
@@ -153,6 +167,12 @@ def update(session: Session, filing: Filing, *, actor: User, patch: dict[str, An
     return filing
 
 
+def _changed_on(value: date | None) -> date | None:
+    if value is not None and value > clock.today():
+        raise ValidationFailed.single("changed_on", "future_date", "变更日期不能晚于今天")
+    return value
+
+
 def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
     rev = working_revision(session, filing)
     new_status = next_status(rev.status, FilingAction.SUBMIT)
@@ -168,7 +188,13 @@ def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
     today = clock.today()
     is_change = filing.current_revision_id is not None
     if is_change:
-        started_on = rev.changed_on or today
+        if rev.changed_on is None:
+            raise ValidationFailed.single(
+                "changed_on",
+                "validation_error",
+                "提交变更前须填写变更日期（changed_on，变更发生之日），10 日期限自该日起算",
+            )
+        started_on = rev.changed_on
         allowed = filing_rules.CHANGE_DAYS
     else:
         started_on = rev.opened_on
@@ -320,11 +346,8 @@ def open_new_change(
         raise InvalidTransition("已有一项未办结的变更，请先完成该变更")
     if _enterprise(session, filing).licence_cancelled_at is not None:
         raise LicenceCancelled()
-    today = clock.today()
-    if changed_on is not None and changed_on > today:
-        raise ValidationFailed.single("changed_on", "future_date", "变更日期不能晚于今天")
+    changed_on = _changed_on(changed_on)
     current = shown_revision(session, filing)
-    changed_on = changed_on or today
     change = FilingRevision(
         filing_id=pk(filing),
         number=current.number + 1,
@@ -366,7 +389,7 @@ def open_new_change(
         actor=actor,
         from_status=None,
         to_status=RevisionStatus.DRAFT,
-        detail={"changed_on": changed_on.isoformat(), "reason": reason},
+        detail={"changed_on": changed_on.isoformat() if changed_on else None, "reason": reason},
     )
     return filing
 

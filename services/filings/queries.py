@@ -23,7 +23,7 @@ from models.filing import (
     RevisionBrand,
 )
 from models.user import User
-from services.receipts.directory import LIKE_ESCAPE, contains_pattern
+from services.receipts.directory import LIKE_ESCAPE, brand_codes, contains_pattern
 from services.reference import regions
 
 
@@ -143,7 +143,7 @@ def _awaiting_decision() -> SelectOfScalar[int | None]:
     )
 
 
-def _filtered(query: FilingQuery, filters: ListFilters) -> FilingQuery:
+def _filtered(session: Session, query: FilingQuery, filters: ListFilters) -> FilingQuery:
     if filters.status:
         query = query.where(Filing.status == filters.status)
     if filters.county:
@@ -154,7 +154,7 @@ def _filtered(query: FilingQuery, filters: ListFilters) -> FilingQuery:
         query = query.where(
             exists().where(
                 col(RevisionBrand.revision_id) == FilingRevision.id,
-                col(RevisionBrand.brand_code) == filters.brand,
+                col(RevisionBrand.brand_code).in_(brand_codes(session, filters.brand)),
             )
         )
     if filters.q:
@@ -222,7 +222,7 @@ def _decided_by(query: FilingQuery, user: User) -> FilingQuery:
 def list_filings(
     session: Session, user: User, filters: ListFilters, *, limit: int, offset: int
 ) -> tuple[list[FilingRow], int]:
-    query = _filtered(scoped_query(user), filters)
+    query = _filtered(session, scoped_query(user), filters)
     if filters.queue:
         query = _decided_by(query, user)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()

@@ -10,6 +10,7 @@ from domain.vocabulary import OutletType, RegionLevel
 from domain.working_days import add_working_days
 from models.brand import Brand
 from models.region import Region
+from services.reference import regions
 
 FILING_DAYS = 20  # an outlet is filed within 20 days of opening
 CHANGE_DAYS = 10  # a change is filed within 10 days
@@ -56,6 +57,39 @@ def check_content(session: Session, content: dict[str, Any], *, today: date) -> 
     errors = content_errors(session, content, today=today)
     if errors:
         raise ValidationFailed(errors)
+
+
+_SEPARATORS = " \t\u3000,，、"
+
+
+def street_address(session: Session, outlet: dict[str, Any]) -> str:
+    """The street part of a (checked) outlet's address.
+
+    The county and township are chosen by code, so a leading run of the chosen divisions' own
+    names (province, city, county, township, each optional but in that order, e.g.
+    `广西壮族自治区贺州市八步区贺街镇河东街 12 号`) only repeats them and is removed: pages show
+    the names from the codes followed by the address. An address that is only those names is
+    refused (nothing of the street would be left); one without them is kept as it is.
+    """
+    address: str = outlet["address"]
+    names: list[str] = []
+    region = regions.get_region(session, outlet["township_code"])
+    while region is not None:
+        names.insert(0, region.name)
+        region = regions.get_region(session, region.parent_code) if region.parent_code else None
+    rest = address.lstrip(_SEPARATORS)
+    for name in names:
+        if name and rest.startswith(name):
+            rest = rest[len(name) :].lstrip(_SEPARATORS)
+    if rest == address.lstrip(_SEPARATORS):
+        return address
+    if not rest:
+        raise ValidationFailed.single(
+            "outlet.address",
+            "validation_error",
+            "详细地址须写明街道（村、社区）和门牌号，不能只写省市县乡名称",
+        )
+    return rest.rstrip()
 
 
 def required_documents(*, outlet_type: str, is_branch: bool) -> list[str]:

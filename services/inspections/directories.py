@@ -22,8 +22,11 @@ from services.oversight import audit
 from services.reference import regions
 
 
-def list_items(session: Session) -> list[InspectionItem]:
-    return list(session.exec(select(InspectionItem).order_by(InspectionItem.code)).all())
+def list_items(session: Session, *, active_only: bool = False) -> list[InspectionItem]:
+    query = select(InspectionItem).order_by(InspectionItem.code)
+    if active_only:
+        query = query.where(col(InspectionItem.active).is_(True))
+    return list(session.exec(query).all())
 
 
 def _require_city_level(admin: User) -> None:
@@ -32,11 +35,19 @@ def _require_city_level(admin: User) -> None:
         raise OutsideJurisdiction("检查事项清单全市通用，仅市级管理人员可以修改")
 
 
-def create_item(session: Session, *, admin: User, code: str, name: str) -> InspectionItem:
+def create_item(
+    session: Session,
+    *,
+    admin: User,
+    code: str,
+    name: str,
+    legal_basis: str | None = None,
+    method: str | None = None,
+) -> InspectionItem:
     _require_city_level(admin)
     if session.get(InspectionItem, code) is not None:
         raise Conflict("检查事项代码已存在")
-    item = InspectionItem(code=code, name=name)
+    item = InspectionItem(code=code, name=name, legal_basis=legal_basis, method=method)
     session.add(item)
     session.flush()
     audit.append(
@@ -46,7 +57,7 @@ def create_item(session: Session, *, admin: User, code: str, name: str) -> Inspe
         entity="inspection_item",
         entity_id=code,
         region_code=None,  # city-wide: city-level admins read it
-        data={"name": name},
+        data={"name": name, "legal_basis": legal_basis, "method": method},
     )
     return item
 
@@ -58,7 +69,11 @@ def update_item(
     item = session.get(InspectionItem, code)
     if item is None:
         raise NotFound("检查事项不存在")
-    changes = {key: changes[key] for key in ("name", "active") if changes.get(key) is not None}
+    changes = {
+        **{key: changes[key] for key in ("name", "active") if changes.get(key) is not None},
+        # These two may be cleared (null); absent keys are left as they are.
+        **{key: changes[key] for key in ("legal_basis", "method") if key in changes},
+    }
     for key, value in changes.items():
         setattr(item, key, value)
     session.add(item)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, func, text
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -120,9 +120,32 @@ class ChainReport:
         }
 
 
-def verify(session: Session, *, batch: int = 1000) -> ChainReport:
-    """Walks the whole chain in id order and reports the first entry that does not fit."""
+@dataclass
+class ChainHead:
+    """What anyone may keep (GET /public/audit-head) to detect a rewritten history later:
+    the number of entries, the last entry's hash (the genesis hash while empty) and its time."""
+
+    entries: int
+    head_hash: str
+    at: datetime | None
+
+
+def head(session: Session) -> ChainHead:
+    last = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(1)).first()
+    if last is None:
+        return ChainHead(entries=0, head_hash=GENESIS_HASH, at=None)
+    entries = session.exec(select(func.count()).select_from(AuditEntry)).one()
+    return ChainHead(entries=int(entries), head_hash=last.hash, at=aware(last.at))
+
+
+def verify(session: Session, *, batch: int = 1000, against: str | None = None) -> ChainReport:
+    """Walks the whole chain in id order and reports the first entry that does not fit.
+
+    `against` is a head kept earlier (GET /public/audit-head): the chain verifies only if an
+    entry with that hash is still in it, so a history rewritten before that head (every hash
+    recomputed) is found too."""
     previous = GENESIS_HASH
+    reached = against is None or against == GENESIS_HASH
     count = 0
     last_id = 0
     while True:
@@ -133,6 +156,8 @@ def verify(session: Session, *, batch: int = 1000) -> ChainReport:
             .limit(batch)
         ).all()
         if not rows:
+            if not reached:
+                return ChainReport(False, count, None, "the kept head is not in the chain")
             return ChainReport(verified=True, entries=count)
         for entry in rows:
             count += 1
@@ -140,6 +165,7 @@ def verify(session: Session, *, batch: int = 1000) -> ChainReport:
                 return ChainReport(False, count, entry.id, "prev_hash does not match")
             if entry_hash(entry) != entry.hash:
                 return ChainReport(False, count, entry.id, "content does not match its hash")
+            reached = reached or entry.hash == against
             previous = entry.hash
             last_id = pk(entry)
 

@@ -16,6 +16,7 @@ from core.db import is_postgresql
 from domain.identifiers import mask_mobile, mask_name
 from domain.vocabulary import FilingStatus
 from models.base import pk
+from models.brand import Brand
 from models.enterprise import Enterprise
 from models.filing import Filing, FilingRevision, RevisionBrand
 from models.receipt import PublicOutlet
@@ -68,6 +69,16 @@ class DirectoryFilters:
     township: str | None = None
     brand: str | None = None
     q: str | None = None
+
+
+def brand_codes(session: Session, brand: str) -> list[str]:
+    """The brand codes a `brand` filter means: a code or a Chinese name (`SF` or `顺丰`), in one
+    small query; an unknown brand means none, so the filter matches nothing."""
+    value = brand.strip()
+    found = session.exec(
+        select(Brand.code).where(or_(col(Brand.code) == value, col(Brand.name) == value))
+    ).all()
+    return list(found)
 
 
 LIKE_ESCAPE = "\\"
@@ -156,7 +167,7 @@ def search(
         query = query.where(
             exists().where(
                 col(RevisionBrand.revision_id) == PublicOutlet.revision_id,
-                col(RevisionBrand.brand_code) == filters.brand,
+                col(RevisionBrand.brand_code).in_(brand_codes(session, filters.brand)),
             )
         )
     exact = True

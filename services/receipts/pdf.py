@@ -24,13 +24,20 @@ from models.receipt import Receipt
 from services.receipts.issuing import verify_url
 
 FONT = "STSong-Light"
-RENDERER_VERSION = "2"  # bump when the layout or wording changes, so cached PDFs and ETags renew
+RENDERER_VERSION = "3"  # bump when the layout or wording changes, so cached PDFs and ETags renew
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 STATEMENT = (
     "本网点已向邮政管理部门备案。在本回执有效期间，本网点凭此回执可不办理营业执照，"
-    "从事快递末端网点收寄、投递服务。"
+    "从事快递末端网点{scope}服务。"
 )
+
+
+def statement(scope: list[str]) -> str:
+    """The statement, naming only the services the outlet was filed for (收寄, 投递 or both)."""
+    order = list(BusinessScope)
+    labels = "、".join(s.label for s in sorted({BusinessScope(s) for s in scope}, key=order.index))
+    return STATEMENT.format(scope=labels)
 
 
 def etag(receipt: Receipt) -> str:
@@ -93,7 +100,7 @@ def _draw_heading(pdf: canvas.Canvas, receipt_no: str) -> None:
     pdf.line(MARGIN, height - 49 * mm, width - MARGIN, height - 49 * mm)
 
 
-def _draw_details(pdf: canvas.Canvas, rows: list[tuple[str, str]]) -> None:
+def _draw_details(pdf: canvas.Canvas, rows: list[tuple[str, str]], text: str) -> None:
     """The labelled rows (values wrapped clear of the QR code), then the statement."""
     left, right = MARGIN, A4[0] - MARGIN
     y = BODY_TOP
@@ -107,7 +114,7 @@ def _draw_details(pdf: canvas.Canvas, rows: list[tuple[str, str]]) -> None:
         y -= 8 * mm
     y -= 4 * mm
     pdf.setFont(FONT, 11)
-    for line in _wrap(STATEMENT, right - left, 11):
+    for line in _wrap(text, right - left, 11):
         pdf.drawString(left, y, line)
         y -= 6 * mm
 
@@ -148,7 +155,9 @@ def render(receipt: Receipt, *, person_in_charge: str) -> bytes:
     pdf.setTitle(f"快递末端网点备案回执 {receipt.receipt_no}")
     pdf.setAuthor(payload["authority"])
     _draw_heading(pdf, receipt.receipt_no)
-    _draw_details(pdf, _detail_rows(payload, person_in_charge))
+    _draw_details(
+        pdf, _detail_rows(payload, person_in_charge), statement(payload["outlet"]["scope"])
+    )
     _draw_qr(pdf, url)
     _draw_signature_and_footer(pdf, receipt, payload, url)
     pdf.showPage()

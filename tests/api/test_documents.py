@@ -141,6 +141,9 @@ def test_unknown_kind_is_422(client: TestClient, operator: User, fixed_clock: da
     response = upload(client, filing["id"], operator, "selfie", "a.png", sample_png())
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
+    [error] = response.json()["errors"]
+    assert error["field"] == "kind" and "business_licence" in error["allowed"]
+    assert len(error["allowed"]) == 7 and "premises_photo" in error["message"]
 
 
 def test_same_file_uploaded_twice_is_one_document(

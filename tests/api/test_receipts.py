@@ -173,7 +173,9 @@ def test_each_status_shows_on_the_api_and_the_page(
     assert api == "valid" and 'data-status="valid"' in page and "有效" in page
 
     fid = valid["id"]
-    client.post(f"/api/v1/filings/{fid}/changes", json={}, headers=auth(operator))
+    client.post(
+        f"/api/v1/filings/{fid}/changes", json={"changed_on": "2026-11-29"}, headers=auth(operator)
+    )
     client.patch(
         f"/api/v1/filings/{fid}", json={"outlet": {"name": "新名称服务站"}}, headers=auth(operator)
     )
