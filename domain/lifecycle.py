@@ -22,7 +22,10 @@ TRANSITIONS: dict[tuple[FilingStatus, FilingAction], FilingStatus] = {
 }
 
 PLAN_TRANSITIONS: dict[tuple[PlanStatus, PlanAction], PlanStatus] = {
+    (PlanStatus.DRAFT, PlanAction.EDIT): PlanStatus.DRAFT,
     (PlanStatus.DRAFT, PlanAction.ANNOUNCE): PlanStatus.ANNOUNCED,
+    (PlanStatus.DRAFT, PlanAction.CANCEL): PlanStatus.CANCELLED,
+    (PlanStatus.ANNOUNCED, PlanAction.CANCEL): PlanStatus.CANCELLED,
     (PlanStatus.ANNOUNCED, PlanAction.DRAW): PlanStatus.DRAWN,
 }
 

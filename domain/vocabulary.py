@@ -123,11 +123,14 @@ class PlanStatus(LabelledEnum):
     DRAFT = "draft", "草拟"
     ANNOUNCED = "announced", "已公示"
     DRAWN = "drawn", "已抽取"
+    CANCELLED = "cancelled", "已取消"
 
 
 class PlanAction(LabelledEnum):
     ANNOUNCE = "announce", "公示"
     DRAW = "draw", "抽取"
+    EDIT = "edit", "修改"
+    CANCEL = "cancel", "取消"
 
 
 class Outcome(LabelledEnum):

@@ -69,6 +69,9 @@ class InspectionPlan(SQLModel, table=True):
     drawn_at: datetime | None = timestamp_field(nullable=True)
     sources: list[list[int]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     key_string: str | None = Field(default=None, max_length=2000)
+    # Cancelled (draft or announced, never drawn): the reason is published with an announced plan.
+    cancellation_reason: str | None = Field(default=None, max_length=500)
+    cancelled_at: datetime | None = timestamp_field(nullable=True)
     version: int = Field(default=1)
 
 

@@ -184,6 +184,40 @@ class PlanCreate(BaseModel):
     randomness_sources: LongText
 
 
+PlanItemCodes = list[Annotated[str, StringConstraints(max_length=32), NoControl]]
+
+
+class PlanUpdate(BaseModel):
+    """A draft plan's fields, as on create, each optional (`null` is refused: leave it out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Text | None, NotNull] = None
+    region_code: Annotated[RegionCode | None, NotNull] = None
+    item_codes: Annotated[
+        Annotated[PlanItemCodes, Field(min_length=1, max_length=50)] | None, NotNull
+    ] = None
+    sampling: Annotated[Sampling | None, NotNull] = None
+    team_size: Annotated[int | None, Field(ge=2, le=10), NotNull] = None
+    exclude_recent_days: Annotated[int | None, Field(ge=0, le=3650), NotNull] = None
+    period_start: Annotated[date | None, NotNull] = None
+    period_end: Annotated[date | None, NotNull] = None
+    randomness_sources: Annotated[LongText | None, NotNull] = None
+
+
+class PlanCancellation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: LongText
+
+
+class PlanItem(BaseModel):
+    """An item of a plan with its name (from the inspection-item list)."""
+
+    code: str
+    name: str
+
+
 class DrawRequest(BaseModel):
     sources: list[list[NonNegativeInt]] = Field(min_length=1, max_length=20)
 
@@ -203,6 +237,8 @@ class PlanSummary(BaseModel):
     digest: str | None
     announced_at: Timestamp | None
     drawn_at: Timestamp | None
+    cancellation_reason: str | None = None
+    cancelled_at: Timestamp | None = None
 
 
 class ResultRecord(BaseModel):
@@ -245,6 +281,8 @@ class PublicPlanSummary(BaseModel):
     drawn_at: Timestamp | None
     period_start: date
     period_end: date
+    cancellation_reason: str | None = None
+    cancelled_at: Timestamp | None = None
 
 
 class PublishedStratum(BaseModel):
@@ -276,6 +314,7 @@ class PublishedPlan(BaseModel):
     name: str
     region_code: str
     item_codes: list[str]
+    items: list[PlanItem] = Field(default_factory=list)  # names: not covered by the digest
     sampling: Sampling
     team_size: int
     exclude_recent_days: int
@@ -290,6 +329,8 @@ class PublishedPlan(BaseModel):
     drawn_at: Timestamp | None
     sources: list[list[int]] | None
     key_string: str | None
+    cancellation_reason: str | None = None
+    cancelled_at: Timestamp | None = None
     assignments: list[PublishedAssignment]
     results: list[PublishedResult]
 

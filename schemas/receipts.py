@@ -38,9 +38,11 @@ class PublicOutletItem(BaseModel):
     name: str
     type: str
     scope: list[str]
-    brands: list[str]
+    brands: list[dict[str, str]]  # [{code, name}] (SPEC §4.1)
     county_code: str
+    county_name: str
     township_code: str
+    township_name: str
     address: str
     operator: dict[str, str]
     person_in_charge: dict[str, str]

@@ -13,8 +13,10 @@ from schemas.inspections import (
     InspectorCreate,
     InspectorPublic,
     InspectorUpdate,
+    PlanCancellation,
     PlanCreate,
     PlanSummary,
+    PlanUpdate,
     PublishedPlan,
     ResultRecord,
 )
@@ -105,6 +107,25 @@ def get_plan(session: SessionDep, admin: Admin, plan_id: Id) -> PublishedPlan:
     """The plan with its frozen candidates, pool, draw and results."""
     plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction)
     return publication.publication(session, plan)
+
+
+@router.patch("/inspection-plans/{plan_id}", response_model=PlanSummary)
+def edit_plan(session: SessionDep, admin: Admin, plan_id: Id, body: PlanUpdate) -> PlanSummary:
+    """Changes a draft plan (fields as on create, all optional); 409 once announced."""
+    plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction, for_update=True)
+    return PlanSummary.model_validate(plans.edit_plan(session, plan, admin=admin, body=body))
+
+
+@router.post("/inspection-plans/{plan_id}/cancellation", response_model=PlanSummary)
+def cancel_plan(
+    session: SessionDep, admin: Admin, plan_id: Id, body: PlanCancellation
+) -> PlanSummary:
+    """Cancels a plan until it is drawn (409 after); an announced one stays published with its
+    reason."""
+    plan = plans.get_plan_within(session, plan_id, within=admin.jurisdiction, for_update=True)
+    return PlanSummary.model_validate(
+        plans.cancel_plan(session, plan, admin=admin, reason=body.reason)
+    )
 
 
 @router.post("/inspection-plans/{plan_id}/announce", response_model=PlanSummary)

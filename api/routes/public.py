@@ -62,7 +62,7 @@ def outlet_directory(
         return _csv(session, filters)
     rows, total, exact = directory.search(session, filters, limit=limit, offset=offset)
     return Page(
-        items=[PublicOutletItem(**directory.as_public(row)) for row in rows],
+        items=[PublicOutletItem(**item) for item in directory.public_items(session, rows)],
         total=total,
         total_exact=exact,
         limit=limit,
@@ -87,7 +87,7 @@ def outlet_directory_csv(
 def _csv(session: SessionDep, filters: directory.DirectoryFilters) -> Response:
     rows, _, _ = directory.search(session, filters, limit=MAX_CSV_ROWS, offset=0)
     return Response(
-        directory.to_csv(rows).encode("utf-8"),
+        directory.to_csv(rows, directory.names_for(session, rows)).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="outlets.csv"'},
     )
@@ -113,7 +113,7 @@ def audit_head(session: SessionDep, response: Response) -> AuditHead:
 
 @router.get("/inspection-plans", response_model=list[PublicPlanSummary])
 def published_plans(session: SessionDep) -> list[PublicPlanSummary]:
-    """Announced and drawn inspection plans."""
+    """Announced and drawn inspection plans (and those cancelled after announcement)."""
     return [
         PublicPlanSummary.model_validate(plan)
         for plan in plans.list_plans(session, published_only=True)
@@ -136,6 +136,6 @@ def verify_plan(session: SessionDep, plan_id: Id) -> DrawVerification:
 
 def _published(session: SessionDep, plan_id: Id) -> InspectionPlan:
     plan = session.get(InspectionPlan, plan_id)
-    if plan is None or plan.status == PlanStatus.DRAFT:
+    if plan is None or plan.status == PlanStatus.DRAFT or plan.announced_at is None:
         raise NotFound("检查计划不存在或尚未公告")
     return plan

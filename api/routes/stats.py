@@ -22,7 +22,7 @@ def overview_table(session: SessionDep, user: Reviewer, table: Filter) -> Respon
     """One table of the overview as CSV (UTF-8 with BOM): coverage, uncovered, brand-coverage,
     filings-by-status, filings-by-county, filings-by-brand, overdue-submissions,
     inspection-outcomes."""
-    tables = stats.tables(stats.overview(session, jurisdiction=user.jurisdiction))
+    tables = stats.tables(stats.overview(session, jurisdiction=user.jurisdiction), session)
     if table not in tables:
         raise NotFound("没有这张表")
     header, rows = tables[table]

@@ -23,7 +23,7 @@ from models.inspection import (
     Inspector,
 )
 from models.user import User
-from schemas.inspections import PlanCreate
+from schemas.inspections import PlanCreate, PlanUpdate
 from services.inspections import risk
 from services.inspections.directories import list_items
 from services.inspections.publication import published_frame
@@ -49,24 +49,47 @@ def record_plan_change(
     )
 
 
-def create_plan(session: Session, *, admin: User, body: PlanCreate) -> InspectionPlan:
-    """A draft plan inside the admin's jurisdiction."""
+def _check_plan(
+    session: Session,
+    *,
+    admin: User,
+    region_code: str | None,
+    item_codes: list[str] | None,
+    period_start: date,
+    period_end: date,
+) -> None:
+    """The checks a plan's fields pass on create and edit (a field left as it was: `None`)."""
     errors: list[FieldError] = []
-    if (
-        not regions.covers(admin.jurisdiction, body.region_code)
-        or regions.get_region(session, body.region_code) is None
+    if region_code is not None and (
+        not regions.covers(admin.jurisdiction, region_code)
+        or regions.get_region(session, region_code) is None
     ):
         errors.append(FieldError("region_code", "unknown_region", "检查范围不存在或不在本辖区内"))
-    known = {item.code for item in list_items(session) if item.active}
-    unknown = [code for code in body.item_codes if code not in known]
-    if unknown:
-        errors.append(
-            FieldError("item_codes", "validation_error", f"检查事项不存在：{'、'.join(unknown)}")
-        )
-    if body.period_end < body.period_start:
+    if item_codes is not None:
+        known = {item.code for item in list_items(session) if item.active}
+        unknown = [code for code in item_codes if code not in known]
+        if unknown:
+            errors.append(
+                FieldError(
+                    "item_codes", "validation_error", f"检查事项不存在：{'、'.join(unknown)}"
+                )
+            )
+    if period_end < period_start:
         errors.append(FieldError("period_end", "validation_error", "计划结束日期早于开始日期"))
     if errors:
         raise ValidationFailed(errors)
+
+
+def create_plan(session: Session, *, admin: User, body: PlanCreate) -> InspectionPlan:
+    """A draft plan inside the admin's jurisdiction."""
+    _check_plan(
+        session,
+        admin=admin,
+        region_code=body.region_code,
+        item_codes=body.item_codes,
+        period_start=body.period_start,
+        period_end=body.period_end,
+    )
     plan = InspectionPlan(
         name=body.name,
         region_code=body.region_code,
@@ -93,6 +116,54 @@ def create_plan(session: Session, *, admin: User, body: PlanCreate) -> Inspectio
     return plan
 
 
+def edit_plan(
+    session: Session, plan: InspectionPlan, *, admin: User, body: PlanUpdate
+) -> InspectionPlan:
+    """Changes a draft plan's fields (checked as on create); once announced, 409."""
+    next_plan_status(plan.status, PlanAction.EDIT)
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    _check_plan(
+        session,
+        admin=admin,
+        region_code=body.region_code,
+        item_codes=body.item_codes,
+        period_start=body.period_start or plan.period_start,
+        period_end=body.period_end or plan.period_end,
+    )
+    for field in ("name", "region_code", "team_size", "exclude_recent_days"):
+        if field in changes:
+            setattr(plan, field, changes[field])
+    if body.randomness_sources is not None:
+        plan.randomness_sources = body.randomness_sources
+    if body.item_codes is not None:
+        plan.item_codes = sorted(set(body.item_codes))
+    if body.sampling is not None:
+        plan.sampling = body.sampling.model_dump(mode="json")
+    if body.period_start is not None:
+        plan.period_start = body.period_start
+    if body.period_end is not None:
+        plan.period_end = body.period_end
+    record_plan_change(session, plan, admin=admin, action=PlanAction.EDIT, data=changes)
+    return plan
+
+
+def cancel_plan(
+    session: Session, plan: InspectionPlan, *, admin: User, reason: str
+) -> InspectionPlan:
+    """Cancels a plan until it is drawn; an announced plan stays published with the reason."""
+    plan.status = next_plan_status(plan.status, PlanAction.CANCEL)
+    plan.cancellation_reason = reason
+    plan.cancelled_at = clock.now()
+    record_plan_change(
+        session,
+        plan,
+        admin=admin,
+        action=PlanAction.CANCEL,
+        data={"reason": reason, "announced": plan.announced_at is not None},
+    )
+    return plan
+
+
 def get_plan_within(
     session: Session, plan_id: int, *, within: str, for_update: bool = False
 ) -> InspectionPlan:
@@ -112,8 +183,8 @@ def list_plans(
         query = query.where(
             col(InspectionPlan.region_code).startswith(regions.region_prefix(within))
         )
-    if published_only:
-        query = query.where(InspectionPlan.status != PlanStatus.DRAFT)
+    if published_only:  # announced once: announced, drawn, or cancelled after announcement
+        query = query.where(col(InspectionPlan.announced_at).is_not(None))
     return list(session.exec(query).all())
 
 

@@ -5,8 +5,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.base import aware
-from models.inspection import Inspection, InspectionPlan
-from schemas.inspections import PublishedAssignment, PublishedPlan, PublishedResult
+from models.inspection import Inspection, InspectionItem, InspectionPlan
+from schemas.inspections import PlanItem, PublishedAssignment, PublishedPlan, PublishedResult
 
 
 def published_frame(plan: InspectionPlan) -> dict[str, Any]:
@@ -34,6 +34,19 @@ def published_frame(plan: InspectionPlan) -> dict[str, Any]:
     }
 
 
+def plan_items(session: Session, plan: InspectionPlan) -> list[PlanItem]:
+    """The plan's items with their names (a code no longer in the list is named by its code).
+    Outside the digested frame: renaming an item changes no announcement's digest."""
+    names = dict(
+        session.exec(
+            select(InspectionItem.code, InspectionItem.name).where(
+                col(InspectionItem.code).in_(plan.item_codes)
+            )
+        ).all()
+    )
+    return [PlanItem(code=code, name=names.get(code, code)) for code in plan.item_codes]
+
+
 def publication(session: Session, plan: InspectionPlan) -> PublishedPlan:
     """Everything SPEC §6 step 5 publishes: enough for anyone to re-run the draw."""
     inspections = session.exec(
@@ -42,7 +55,10 @@ def publication(session: Session, plan: InspectionPlan) -> PublishedPlan:
     return PublishedPlan.model_validate(
         {
             **published_frame(plan),
+            "items": plan_items(session, plan),
             "status": plan.status,
+            "cancellation_reason": plan.cancellation_reason,
+            "cancelled_at": aware(plan.cancelled_at),
             "digest": plan.digest,
             "announced_at": aware(plan.announced_at),
             "drawn_at": aware(plan.drawn_at),

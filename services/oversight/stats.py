@@ -10,7 +10,14 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core import clock
-from domain.vocabulary import Decision, FilingStatus, RegionLevel, RevisionStatus
+from domain.vocabulary import (
+    Decision,
+    FilingStatus,
+    LabelledEnum,
+    Outcome,
+    RegionLevel,
+    RevisionStatus,
+)
 from models.base import aware
 from models.brand import Brand
 from models.filing import Filing, FilingRevision, ReviewDecision, RevisionBrand
@@ -347,8 +354,22 @@ def overview(session: Session, *, jurisdiction: str) -> StatsOverview:
 # --- CSV exports: one per table of the overview ------------------------------------------
 
 
-def tables(figures: StatsOverview) -> dict[str, tuple[list[str], list[list[Any]]]]:
+def _label(vocabulary: type[LabelledEnum], value: str) -> str:
+    return vocabulary(value).label if value in vocabulary.values() else value
+
+
+def tables(
+    figures: StatsOverview, session: Session
+) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Each table with names next to codes: counties, brands, Chinese labels of statuses and
+    outcomes (SPEC §4.1)."""
     cov, fil, dead, ins = figures.coverage, figures.filings, figures.deadlines, figures.inspections
+    county = dict(
+        session.exec(
+            select(Region.code, Region.name).where(Region.level == RegionLevel.COUNTY)
+        ).all()
+    )
+    brand = dict(session.exec(select(Brand.code, Brand.name)).all())
     return {
         "coverage": (
             ["区县代码", "区县", "乡镇数", "已覆盖", "覆盖率"],
@@ -369,17 +390,32 @@ def tables(figures: StatsOverview) -> dict[str, tuple[list[str], list[list[Any]]
             ["品牌", "品牌名称", "覆盖乡镇数", "覆盖率", "覆盖乡镇代码"],
             [[b.brand, b.name, b.covered, b.ratio, " ".join(b.townships)] for b in cov.by_brand],
         ),
-        "filings-by-status": (["状态", "数量"], [[k, v] for k, v in sorted(fil.by_status.items())]),
+        "filings-by-status": (
+            ["状态", "状态名称", "数量"],
+            [[k, _label(FilingStatus, k), v] for k, v in sorted(fil.by_status.items())],
+        ),
         "filings-by-county": (
-            ["区县代码", "备案总数", "在用网点"],
-            [[c.county_code, c.total, c.in_force] for c in fil.by_county],
+            ["区县代码", "区县", "备案总数", "在用网点"],
+            [
+                [c.county_code, county.get(c.county_code, ""), c.total, c.in_force]
+                for c in fil.by_county
+            ],
         ),
         "filings-by-brand": (
-            ["品牌", "在用网点"],
-            [[b.brand, b.outlets_in_force] for b in fil.by_brand],
+            ["品牌", "品牌名称", "在用网点"],
+            [[b.brand, brand.get(b.brand, b.brand), b.outlets_in_force] for b in fil.by_brand],
         ),
         "overdue-submissions": (
-            ["备案ID", "备案编号", "版本", "网点名称", "区县代码", "提交时间", "应办结日期"],
+            [
+                "备案ID",
+                "备案编号",
+                "版本",
+                "网点名称",
+                "区县代码",
+                "区县",
+                "提交时间",
+                "应办结日期",
+            ],
             [
                 [
                     o.filing_id,
@@ -387,6 +423,7 @@ def tables(figures: StatsOverview) -> dict[str, tuple[list[str], list[list[Any]]
                     o.revision,
                     o.outlet_name,
                     o.county_code,
+                    county.get(o.county_code, ""),
                     o.submitted_at,
                     o.review_due_on,
                 ]
@@ -394,7 +431,7 @@ def tables(figures: StatsOverview) -> dict[str, tuple[list[str], list[list[Any]]
             ],
         ),
         "inspection-outcomes": (
-            ["检查结果", "数量"],
-            [[k, v] for k, v in sorted(ins.outcomes.items())],
+            ["检查结果", "检查结果名称", "数量"],
+            [[k, _label(Outcome, k), v] for k, v in sorted(ins.outcomes.items())],
         ),
     }

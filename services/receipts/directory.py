@@ -5,21 +5,25 @@ PostgreSQL's pg_trgm (both created by the migration). A trigram index answers qu
 or more characters; shorter ones (a two-character place name) fall back to a scan with LIKE.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, or_, text
 from sqlmodel import Session, col, select
 
 from core import spreadsheet
+from core.clock import CHINA_TZ
 from core.db import is_postgresql
 from domain.identifiers import mask_mobile, mask_name
 from domain.vocabulary import FilingStatus
-from models.base import pk
+from models.base import aware, pk
 from models.brand import Brand
 from models.enterprise import Enterprise
 from models.filing import Filing, FilingRevision, RevisionBrand
-from models.receipt import PublicOutlet
+from models.receipt import PublicOutlet, Receipt
+from models.region import Region
 
 TRIGRAM = 3
 COUNT_CAP = 1000  # beyond this a search reports "more than 1000" instead of counting them all
@@ -36,6 +40,9 @@ def refresh(session: Session, filing: Filing) -> None:
     rev = session.get(FilingRevision, filing.current_revision_id)
     enterprise = session.get(Enterprise, filing.enterprise_id)
     assert rev is not None and enterprise is not None
+    receipt_issued_on = session.exec(
+        select(col(Receipt.issued_on)).where(col(Receipt.revision_id) == rev.id)
+    ).first()
     values: dict[str, Any] = {
         "revision_id": rev.id,
         "filing_no": filing.filing_no,
@@ -52,7 +59,7 @@ def refresh(session: Session, filing: Filing) -> None:
         "person_name_masked": mask_name(rev.person_in_charge["name"]),
         "mobile_masked": mask_mobile(rev.person_in_charge["mobile"]),
         "opened_on": rev.opened_on,
-        "issued_on": (rev.decided_at.date() if rev.decided_at else rev.opened_on),
+        "issued_on": _issued_on(receipt_issued_on, rev),
     }
     if row is None:
         session.add(PublicOutlet(filing_id=pk(filing), **values))
@@ -61,6 +68,16 @@ def refresh(session: Session, filing: Filing) -> None:
             setattr(row, key, value)
         session.add(row)
     session.flush()
+
+
+def _issued_on(receipt_issued_on: date | None, rev: FilingRevision) -> date:
+    """The receipt's issue date (a China date), so the directory and the receipt agree; without
+    a receipt, the China date of the decision."""
+    if receipt_issued_on is not None:
+        return receipt_issued_on
+    if rev.decided_at is not None:
+        return aware(rev.decided_at).astimezone(CHINA_TZ).date()
+    return rev.opened_on
 
 
 @dataclass
@@ -118,6 +135,19 @@ def _text_condition(session: Session, q: str) -> ColumnElement[bool]:
     )
 
 
+# A filing or receipt number, or its start (`451102-2026-000001`, `451102-2026-000001-R2`).
+NUMBER_LIKE = re.compile(r"^\d{6}-[0-9R-]*$", re.IGNORECASE)
+
+
+def _number_condition(q: str) -> ColumnElement[bool]:
+    """Filing and receipt numbers, matched from their start (case-insensitive `r2`)."""
+    pattern = contains_pattern(q.upper())[1:]  # no leading %: a prefix
+    return or_(
+        col(PublicOutlet.filing_no).like(pattern, escape=LIKE_ESCAPE),
+        col(PublicOutlet.receipt_no).like(pattern, escape=LIKE_ESCAPE),
+    )
+
+
 def _search_text_only_sqlite(
     session: Session, q: str, *, limit: int, offset: int
 ) -> tuple[list[PublicOutlet], int]:
@@ -155,7 +185,8 @@ def search(
     of 16,000 outlets that contain a common word would cost more than the page itself."""
     q = (filters.q or "").strip()
     only_text = not (filters.county or filters.township or filters.brand)
-    if q and only_text and len(q) >= TRIGRAM and not is_postgresql(session):
+    by_number = bool(NUMBER_LIKE.match(q))
+    if q and only_text and not by_number and len(q) >= TRIGRAM and not is_postgresql(session):
         rows, total = _search_text_only_sqlite(session, q, limit=limit, offset=offset)
         return rows, total, True
     query = select(PublicOutlet)
@@ -172,7 +203,10 @@ def search(
         )
     exact = True
     if q:
-        query = query.where(_text_condition(session, q))
+        condition = _text_condition(session, q)
+        if by_number:
+            condition = or_(condition, _number_condition(q))
+        query = query.where(condition)
         counted = query.with_only_columns(col(PublicOutlet.filing_id)).limit(COUNT_CAP + 1)
         total = session.exec(select(func.count()).select_from(counted.subquery())).one()
         if total > COUNT_CAP:
@@ -185,22 +219,71 @@ def search(
     return list(page), total, exact
 
 
-def as_public(row: PublicOutlet) -> dict[str, Any]:
+@dataclass
+class Names:
+    """Region and brand names for a page of directory rows (two small queries)."""
+
+    regions: dict[str, str]
+    brands: dict[str, str]
+
+    def region(self, code: str) -> str:
+        return self.regions.get(code, "")
+
+    def brand(self, code: str) -> str:
+        return self.brands.get(code, code)
+
+
+def names_for(session: Session, rows: list[PublicOutlet]) -> Names:
+    region_codes = {row.county_code for row in rows} | {row.township_code for row in rows}
+    brand_codes_ = {code for row in rows for code in row.brands.split(",") if code}
+    regions = (
+        dict(
+            session.exec(
+                select(Region.code, Region.name).where(col(Region.code).in_(region_codes))
+            ).all()
+        )
+        if region_codes
+        else {}
+    )
+    brands = (
+        dict(
+            session.exec(
+                select(Brand.code, Brand.name).where(col(Brand.code).in_(brand_codes_))
+            ).all()
+        )
+        if brand_codes_
+        else {}
+    )
+    return Names(regions=regions, brands=brands)
+
+
+def as_public(row: PublicOutlet, names: Names | None = None) -> dict[str, Any]:
+    names = names or Names(regions={}, brands={})
     return {
         "filing_no": row.filing_no,
         "receipt_no": row.receipt_no,
         "name": row.name,
         "type": row.outlet_type,
         "scope": row.scope.split(","),
-        "brands": row.brands.split(","),
+        "brands": [
+            {"code": code, "name": names.brand(code)} for code in row.brands.split(",") if code
+        ],
         "county_code": row.county_code,
+        "county_name": names.region(row.county_code),
         "township_code": row.township_code,
+        "township_name": names.region(row.township_code),
         "address": row.address,
         "operator": {"name": row.operator_name, "uscc": row.operator_uscc},
         "person_in_charge": {"name": row.person_name_masked, "mobile": row.mobile_masked},
         "opened_on": row.opened_on.isoformat(),
         "issued_on": row.issued_on.isoformat(),
     }
+
+
+def public_items(session: Session, rows: list[PublicOutlet]) -> list[dict[str, Any]]:
+    """Directory items with county, township and brand names."""
+    names = names_for(session, rows)
+    return [as_public(row, names) for row in rows]
 
 
 CSV_COLUMNS = [
@@ -217,11 +300,26 @@ CSV_COLUMNS = [
     ("联系电话", "mobile_masked"),
     ("开办日期", "opened_on"),
     ("备案日期", "issued_on"),
+    # names, after the original columns so readers that count columns keep working
+    ("区县", "county_name"),
+    ("乡镇（街道）", "township_name"),
+    ("服务品牌名称", "brand_names"),
 ]
 
 
-def to_csv(rows: list[PublicOutlet]) -> str:
+def _csv_cell(row: PublicOutlet, field: str, names: Names) -> Any:
+    if field == "county_name":
+        return names.region(row.county_code)
+    if field == "township_name":
+        return names.region(row.township_code)
+    if field == "brand_names":
+        return "、".join(names.brand(code) for code in row.brands.split(",") if code)
+    return getattr(row, field)
+
+
+def to_csv(rows: list[PublicOutlet], names: Names | None = None) -> str:
+    names = names or Names(regions={}, brands={})
     return spreadsheet.to_csv(
         [title for title, _ in CSV_COLUMNS],
-        ([getattr(row, field) for _, field in CSV_COLUMNS] for row in rows),
+        ([_csv_cell(row, field, names) for _, field in CSV_COLUMNS] for row in rows),
     )
