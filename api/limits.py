@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem
+from domain.documents import size_text
 
 MULTIPART = b"multipart/form-data"
 
@@ -23,13 +24,7 @@ class BodyTooLarge(HTTPException):
     """Raised from `receive` when a streamed body passes its limit; answered as a 413 problem."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, detail=f"请求体过大（上限 {_size(limit)}）")
-
-
-def _size(limit: int) -> str:
-    if limit >= 1024 * 1024:
-        return f"{limit / (1024 * 1024):g} MB"
-    return f"{limit / 1024:g} KB" if limit >= 1024 else f"{limit} 字节"
+        super().__init__(413, detail=f"请求体过大（上限 {size_text(limit)}）")
 
 
 class BodySizeLimitMiddleware:

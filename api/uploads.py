@@ -22,7 +22,13 @@ from sqlmodel import Session
 from api.deps import run_between_transactions
 from core.config import get_settings
 from core.storage import SpooledUpload, get_storage
-from domain.documents import MAX_FILENAME_CHARS, PayloadTooLarge, clean_filename, sniff
+from domain.documents import (
+    MAX_FILENAME_CHARS,
+    PayloadTooLarge,
+    clean_filename,
+    size_text,
+    sniff,
+)
 from domain.errors import ValidationFailed, field_error
 
 if TYPE_CHECKING:  # the library declares its callback types for type checkers only
@@ -45,8 +51,7 @@ class ReceivedForm:
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
-    size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KB"
-    return PayloadTooLarge(f"文件超过大小上限（{size}）")
+    return PayloadTooLarge(f"文件超过大小上限（{size_text(limit)}）")
 
 
 def _malformed(message: str = "multipart/form-data 请求体格式错误") -> ValidationFailed:

@@ -8,6 +8,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models.user import User
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,3 +60,27 @@ def p95(samples: list[float]) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
+
+
+def approved_operator(session: "Session", *, approver: "User", password: str) -> "User":
+    """The benchmarks' courier enterprise in 八步区, registered and approved; its operator."""
+    from sqlmodel import select
+
+    from cli.demo import demo_uscc
+    from models.user import User
+    from services.accounts import enterprises
+
+    enterprise = enterprises.register(
+        session,
+        name="基准测试快递有限公司",
+        uscc=demo_uscc(90001),
+        licence_no="桂邮1",
+        region_code="451102",
+        is_branch=False,
+        contact_name="基准",
+        contact_mobile="13800000000",
+        username="bench-operator",
+        password=password,
+    )
+    enterprises.approve(session, enterprise, approver=approver)
+    return session.exec(select(User).where(User.username == "bench-operator")).one()

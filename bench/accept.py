@@ -9,7 +9,7 @@ import statistics
 import sys
 from datetime import UTC, datetime
 
-from _setup import ms, prepare_database, timed
+from _setup import approved_operator, ms, prepare_database, timed
 
 from services.filings import actions, documents
 
@@ -21,12 +21,11 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     from api.main import app
-    from cli.demo import demo_uscc, filing_content
+    from cli.demo import filing_content
     from core.db import session_scope
     from core.security import create_access_token
     from models.base import pk
     from models.region import Region
-    from services.accounts import enterprises
     from services.accounts import users as accounts
 
     with session_scope() as session:
@@ -38,20 +37,7 @@ def main() -> None:
             jurisdiction="451100",
             display_name="bench",
         )
-        enterprise = enterprises.register(
-            session,
-            name="基准测试快递有限公司",
-            uscc=demo_uscc(90001),
-            licence_no="桂邮1",
-            region_code="451102",
-            is_branch=False,
-            contact_name="x",
-            contact_mobile="13800000000",
-            username="bench-operator",
-            password="x" * 12,
-        )
-        enterprises.approve(session, enterprise, approver=reviewer)
-        operator = accounts.authenticate(session, username="bench-operator", password="x" * 12)
+        operator = approved_operator(session, approver=reviewer, password="x" * 12)
         assert operator is not None
         township = session.get(Region, "451102101")
         assert township is not None

@@ -11,14 +11,16 @@ but never hold the write lock, and a write gets a core before a hash does.
 """
 
 import os
+import random
 import statistics
 import sys
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 import httpx
-from _setup import ms, prepare_database
+from _setup import approved_operator, ms, prepare_database
 
 WRITES = int(sys.argv[1]) if len(sys.argv) > 1 else 600
 LOGIN_CLIENTS = int(sys.argv[2]) if len(sys.argv) > 2 else 8
@@ -32,11 +34,11 @@ def p99(samples: list[float]) -> float:
 
 def setup() -> tuple[list[str], int, str]:
     """Login accounts, and a draft filing with its operator's token."""
-    from cli.demo import demo_uscc
+    from cli.demo import filing_content
     from core.db import session_scope
     from core.security import create_access_token
     from models.base import pk
-    from services.accounts import enterprises
+    from models.region import Region
     from services.accounts import users as accounts
     from services.filings import actions
 
@@ -60,43 +62,18 @@ def setup() -> tuple[list[str], int, str]:
             ).username
             for n in range(LOGIN_CLIENTS)
         ]
-        enterprise = enterprises.register(
-            session,
-            name="基准测试快递有限公司",
-            uscc=demo_uscc(90002),
-            licence_no="桂邮2",
-            region_code="451102",
-            is_branch=False,
-            contact_name="x",
-            contact_mobile="13800000000",
-            username="bench-operator",
-            password=PASSWORD,
+        operator = approved_operator(session, approver=admin, password=PASSWORD)
+        township = session.get(Region, "451102101")
+        assert township is not None
+        raw = filing_content(
+            township=township,
+            operator_name="基准测试",
+            brand="SF",
+            index=0,  # self-operated: no partner
+            opened=datetime(2026, 11, 20, tzinfo=UTC),
+            rng=random.Random(1),
         )
-        enterprises.approve(session, enterprise, approver=admin)
-        operator = accounts.authenticate(session, username="bench-operator", password=PASSWORD)
-        assert operator is not None
-        filing = actions.create(
-            session,
-            operator=operator,
-            raw={
-                "outlet": {
-                    "name": "基准测试网点",
-                    "type": "self_operated",
-                    "scope": ["collect", "deliver"],
-                    "brands": ["SF"],
-                    "county_code": "451102",
-                    "township_code": "451102101",
-                    "address": "贺街镇河东街 12 号",
-                    "opened_on": "2026-11-20",
-                    "has_cctv": True,
-                },
-                "person_in_charge": {
-                    "name": "王五",
-                    "id_number": "45110219850612123X",
-                    "mobile": "13977401234",
-                },
-            },
-        )
+        filing = actions.create(session, operator=operator, raw=raw)
         return usernames, pk(filing), create_access_token(pk(operator))
 
 

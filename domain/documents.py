@@ -39,6 +39,13 @@ class UnsupportedMediaType(DomainError):
     message = "只接受 PDF、JPEG 或 PNG 文件（按文件内容判断）"
 
 
+def size_text(limit: int) -> str:
+    """A byte limit as people read it: `10 MB`, `64 KB`, `512 字节`."""
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):g} MB"
+    return f"{limit / 1024:g} KB" if limit >= 1024 else f"{limit} 字节"
+
+
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
     message = "文件超过大小上限"

@@ -1,7 +1,7 @@
 """Plain factory functions: each builds one valid record, with keyword overrides."""
 
 import itertools
-from typing import Any, Literal, overload
+from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
@@ -247,7 +247,6 @@ def filed_via_services(
     return filing
 
 
-@overload
 def make_inspector(
     session: Session,
     admin: User,
@@ -255,29 +254,9 @@ def make_inspector(
     *,
     conflicts: list[str] | None = None,
     jurisdiction: str = "451100",
-    with_login: Literal[True] = True,
-) -> tuple[Inspector, User]: ...
-@overload
-def make_inspector(
-    session: Session,
-    admin: User,
-    certificate_no: str,
-    *,
-    conflicts: list[str] | None = None,
-    jurisdiction: str = "451100",
-    with_login: Literal[False],
-) -> tuple[Inspector, None]: ...
-def make_inspector(
-    session: Session,
-    admin: User,
-    certificate_no: str,
-    *,
-    conflicts: list[str] | None = None,
-    jurisdiction: str = "451100",
-    with_login: bool = True,
-) -> tuple[Inspector, User | None]:
-
-    user = make_staff(session, role="inspector", jurisdiction=jurisdiction) if with_login else None
+) -> tuple[Inspector, User]:
+    """An inspector in the directory, with its `inspector` login."""
+    user = make_staff(session, role="inspector", jurisdiction=jurisdiction)
     inspector = directories.create_inspector(
         session,
         admin=admin,
@@ -286,6 +265,6 @@ def make_inspector(
         jurisdiction=jurisdiction,
         active=True,
         conflicts=conflicts or [],
-        username=user.username if user else None,
+        username=user.username,
     )
     return inspector, user

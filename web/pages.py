@@ -59,7 +59,6 @@ def _receipt_page(found: ReceiptCheck) -> str:
     status = ReceiptStatus(receipt["status"])
     html = templates.get_template("verify.html").render(
         receipt=receipt,
-        status_label=status.label,
         status_note=STATUS_NOTES[status],
         type_label=OutletType(receipt["outlet"]["type"]).label,
     )

@@ -254,7 +254,8 @@ def accept(session: Session, filing: Filing, *, reviewer: User) -> Filing:
     rev = working_revision(session, filing)
     access.require_decides(reviewer, rev)
     new_status = next_status(rev.status, FilingAction.ACCEPT)
-    if _enterprise(session, filing).licence_cancelled_at is not None:
+    enterprise = _enterprise(session, filing)
+    if enterprise.licence_cancelled_at is not None:
         raise LicenceCancelled()
     now = clock.now()
     old_status = rev.status
@@ -280,7 +281,7 @@ def accept(session: Session, filing: Filing, *, reviewer: User) -> Filing:
     filing.township_code = rev.township_code
     session.add(filing)
     session.flush()
-    issuing.issue(session, filing, rev, _enterprise(session, filing))
+    issuing.issue(session, filing, rev, enterprise)
     issuing.announce_change(session)
     directory.refresh(session, filing)
     record_event(

@@ -23,7 +23,7 @@ from models.filing import (
     RevisionBrand,
 )
 from models.user import User
-from services.receipts.directory import LIKE_ESCAPE, brand_codes, contains_pattern
+from services.receipts.directory import LIKE_ESCAPE, contains_pattern, serving_brand
 from services.reference import regions
 
 
@@ -151,12 +151,7 @@ def _filtered(session: Session, query: FilingQuery, filters: ListFilters) -> Fil
     if filters.township:
         query = query.where(Filing.township_code == filters.township)
     if filters.brand:
-        query = query.where(
-            exists().where(
-                col(RevisionBrand.revision_id) == FilingRevision.id,
-                col(RevisionBrand.brand_code).in_(brand_codes(session, filters.brand)),
-            )
-        )
+        query = query.where(serving_brand(session, FilingRevision.id, filters.brand))
     if filters.q:
         pattern = contains_pattern(filters.q.strip())
         query = query.where(

@@ -9,7 +9,6 @@ from domain.errors import (
     Conflict,
     DuplicateUsername,
     NotFound,
-    OutsideJurisdiction,
     ValidationFailed,
 )
 from domain.vocabulary import Role
@@ -29,10 +28,7 @@ def list_items(session: Session, *, active_only: bool = False) -> list[Inspectio
     return list(session.exec(query).all())
 
 
-def _require_city_level(admin: User) -> None:
-    """The item list (一单) is city-wide: only city-level admins change it."""
-    if not regions.covers_city(admin.jurisdiction):
-        raise OutsideJurisdiction("检查事项清单全市通用，仅市级管理人员可以修改")
+CITY_WIDE = "检查事项清单全市通用，仅市级管理人员可以修改"  # the item list (一单) is city-wide
 
 
 def create_item(
@@ -44,7 +40,7 @@ def create_item(
     legal_basis: str | None = None,
     method: str | None = None,
 ) -> InspectionItem:
-    _require_city_level(admin)
+    regions.require_city_level(admin.jurisdiction, CITY_WIDE)
     if session.get(InspectionItem, code) is not None:
         raise Conflict("检查事项代码已存在")
     item = InspectionItem(code=code, name=name, legal_basis=legal_basis, method=method)
@@ -65,7 +61,7 @@ def create_item(
 def update_item(
     session: Session, code: str, *, admin: User, changes: dict[str, Any]
 ) -> InspectionItem:
-    _require_city_level(admin)
+    regions.require_city_level(admin.jurisdiction, CITY_WIDE)
     item = session.get(InspectionItem, code)
     if item is None:
         raise NotFound("检查事项不存在")

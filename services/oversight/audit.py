@@ -18,7 +18,6 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from core.db import is_postgresql
-from domain.errors import OutsideJurisdiction
 from models.audit import AuditEntry
 from models.base import aware, pk
 from services.reference import regions
@@ -195,6 +194,5 @@ def entries_within(
 
 def verify_within(session: Session, *, within: str) -> ChainReport:
     """`verify` for a caller: checking the chain reads every entry, so city-level staff only."""
-    if not regions.covers_city(within):
-        raise OutsideJurisdiction("核验审计链须读取全市的全部记录，仅限市级管理人员")
+    regions.require_city_level(within, "核验审计链须读取全市的全部记录，仅限市级管理人员")
     return verify(session)

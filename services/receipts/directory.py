@@ -98,6 +98,15 @@ def brand_codes(session: Session, brand: str) -> list[str]:
     return list(found)
 
 
+def serving_brand(session: Session, revision_id: Any, brand: str) -> ColumnElement[bool]:
+    """The condition that the revision `revision_id` (a column of the outer query) serves
+    `brand` (a code or a Chinese name)."""
+    return exists().where(
+        col(RevisionBrand.revision_id) == revision_id,
+        col(RevisionBrand.brand_code).in_(brand_codes(session, brand)),
+    )
+
+
 LIKE_ESCAPE = "\\"
 
 
@@ -195,12 +204,7 @@ def search(
     if filters.township:
         query = query.where(PublicOutlet.township_code == filters.township)
     if filters.brand:
-        query = query.where(
-            exists().where(
-                col(RevisionBrand.revision_id) == PublicOutlet.revision_id,
-                col(RevisionBrand.brand_code).in_(brand_codes(session, filters.brand)),
-            )
-        )
+        query = query.where(serving_brand(session, PublicOutlet.revision_id, filters.brand))
     exact = True
     if q:
         condition = _text_condition(session, q)
@@ -257,8 +261,7 @@ def names_for(session: Session, rows: list[PublicOutlet]) -> Names:
     return Names(regions=regions, brands=brands)
 
 
-def as_public(row: PublicOutlet, names: Names | None = None) -> dict[str, Any]:
-    names = names or Names(regions={}, brands={})
+def as_public(row: PublicOutlet, names: Names) -> dict[str, Any]:
     return {
         "filing_no": row.filing_no,
         "receipt_no": row.receipt_no,
@@ -317,8 +320,7 @@ def _csv_cell(row: PublicOutlet, field: str, names: Names) -> Any:
     return getattr(row, field)
 
 
-def to_csv(rows: list[PublicOutlet], names: Names | None = None) -> str:
-    names = names or Names(regions={}, brands={})
+def to_csv(rows: list[PublicOutlet], names: Names) -> str:
     return spreadsheet.to_csv(
         [title for title, _ in CSV_COLUMNS],
         ([_csv_cell(row, field, names) for _, field in CSV_COLUMNS] for row in rows),

@@ -6,7 +6,7 @@ county's), and every change is audited.
 
 from sqlmodel import Session, select
 
-from domain.errors import Conflict, NotFound, OutsideJurisdiction
+from domain.errors import Conflict, NotFound
 from models.brand import Brand
 from models.user import User
 from services.oversight import audit
@@ -20,13 +20,11 @@ def list_brands(session: Session, *, include_inactive: bool = False) -> list[Bra
     return list(session.exec(query).all())
 
 
-def _require_city_level(actor: User) -> None:
-    if not regions.covers_city(actor.jurisdiction):
-        raise OutsideJurisdiction("品牌目录全市通用，仅市级管理人员可以修改")
+CITY_WIDE = "品牌目录全市通用，仅市级管理人员可以修改"
 
 
 def create_brand(session: Session, *, actor: User, code: str, name: str) -> Brand:
-    _require_city_level(actor)
+    regions.require_city_level(actor.jurisdiction, CITY_WIDE)
     if session.get(Brand, code) is not None:
         raise Conflict("品牌代码已存在")
     brand = Brand(code=code, name=name)
@@ -52,7 +50,7 @@ def update_brand(
     name: str | None = None,
     active: bool | None = None,
 ) -> Brand:
-    _require_city_level(actor)
+    regions.require_city_level(actor.jurisdiction, CITY_WIDE)
     brand = session.get(Brand, code)
     if brand is None:
         raise NotFound("品牌不存在")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from domain.errors import OutsideJurisdiction
 from domain.vocabulary import RegionLevel
 from models.region import Region
 from schemas.reference import RegionNode
@@ -39,6 +40,12 @@ def covers_city(jurisdiction: str) -> bool:
     City-wide data (brands, inspection items, the whole audit chain) is for these staff only.
     """
     return len(region_prefix(jurisdiction)) <= 4
+
+
+def require_city_level(jurisdiction: str, reason: str) -> None:
+    """403 `outside_jurisdiction` (with `reason`) unless the jurisdiction covers the city."""
+    if not covers_city(jurisdiction):
+        raise OutsideJurisdiction(reason)
 
 
 @dataclass(frozen=True)
