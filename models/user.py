@@ -20,6 +20,11 @@ class User(SQLModel, table=True):
     display_name: str = Field(max_length=64)
     enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
     active: bool = Field(default=True)
+    # Where notices and password-reset links go (SPEC §10); optional for everyone.
+    email: str | None = Field(default=None, max_length=254)
+    mobile: str | None = Field(default=None, max_length=20)
+    # The operator account that registered its enterprise: manages the enterprise's accounts.
+    is_owner: bool = Field(default=False)
     failed_login_count: int = Field(default=0)
     # In every token; bumped when the password changes or the user is deactivated, so older
     # tokens stop working (and stay dead after a reactivation).

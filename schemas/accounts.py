@@ -36,4 +36,7 @@ class UserPublic(BaseModel):
     display_name: str
     enterprise_id: int | None
     active: bool
+    email: str | None
+    mobile: str | None
+    is_owner: bool
     created_at: Timestamp

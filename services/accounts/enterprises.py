@@ -68,6 +68,8 @@ def register(
         jurisdiction=region_code,
         display_name=name,
         enterprise_id=enterprise.id,
+        mobile=enterprise.contact_mobile,
+        is_owner=True,
     )
     session.add(owner)
     session.flush()
