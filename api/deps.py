@@ -10,8 +10,9 @@ from sqlmodel import Session
 from core.config import get_settings
 from core.db import begin_session, session_scope
 from core.security import client_address, decode_access_token
-from domain.errors import Forbidden, NotAuthenticated
-from domain.vocabulary import Role
+from domain.errors import EnterpriseNotApproved, Forbidden, NotAuthenticated
+from domain.vocabulary import EnterpriseStatus, Role
+from models.enterprise import Enterprise
 from models.user import User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -96,14 +97,23 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 class RequireRoles:
-    """A dependency that lets only the given roles through; `roles` documents them in OpenAPI."""
+    """A dependency that lets only the given roles through; `roles` documents them in OpenAPI.
 
-    def __init__(self, *roles: str) -> None:
+    An operator whose enterprise is not approved (pending or rejected: its owner may log in to
+    see, correct and resubmit the registration, SPEC §1) gets 403 `enterprise_not_approved`,
+    except where `unapproved=True` (its own account and enterprise)."""
+
+    def __init__(self, *roles: str, unapproved: bool = False) -> None:
         self.roles: tuple[str, ...] = roles
+        self.unapproved = unapproved
 
-    def __call__(self, user: CurrentUser) -> User:
+    def __call__(self, session: SessionDep, user: CurrentUser) -> User:
         if user.role not in self.roles:
             raise Forbidden()
+        if user.enterprise_id is not None and not self.unapproved:
+            enterprise = session.get(Enterprise, user.enterprise_id)
+            if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
+                raise EnterpriseNotApproved()
         return user
 
 
@@ -113,3 +123,5 @@ Admin = Annotated[User, Depends(RequireRoles(Role.ADMIN))]
 Inspector = Annotated[User, Depends(RequireRoles(Role.INSPECTOR))]
 Staff = Annotated[User, Depends(RequireRoles(Role.REVIEWER, Role.ADMIN, Role.INSPECTOR))]
 AnyUser = Annotated[User, Depends(RequireRoles(*Role))]
+# Also an operator whose enterprise awaits approval or was rejected (its account, its enterprise).
+Applicant = Annotated[User, Depends(RequireRoles(*Role, unapproved=True))]

@@ -13,10 +13,13 @@ from api.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from api.routes import (
     audit,
     auth,
+    calendar,
+    enterprise_users,
     enterprises,
     filings,
     health,
     inspections,
+    notifications,
     public,
     receipts,
     reference,
@@ -98,7 +101,9 @@ def create_app() -> FastAPI:
         (web.router, ""),
         (health.router, ""),
         *((module.router, API_PREFIX) for module in (auth, users, reference, enterprises)),
+        *((module.router, API_PREFIX) for module in (enterprise_users, calendar)),
         *((module.router, API_PREFIX) for module in (filings, receipts, inspections, stats, audit)),
+        (notifications.router, API_PREFIX),
     ]
     if settings.docs_enabled:
         routers.append((web.docs_router, ""))

@@ -257,6 +257,9 @@ def _seed_results(session: Session, plan: InspectionPlan, members: dict[str, str
             inspected_on=today - timedelta(days=10 - index),
             outcome=outcomes[index],
             findings="" if outcomes[index] == Outcome.NO_PROBLEM else DEMO_FINDING,
+            rectify_by=today + timedelta(days=20)
+            if outcomes[index] == Outcome.RECTIFICATION
+            else None,
         )
 
 

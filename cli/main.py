@@ -6,6 +6,7 @@ Each command imports what it needs when it runs, so the offline verifiers (`veri
 
 import argparse
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -38,6 +39,38 @@ def cmd_load_regions(args: argparse.Namespace) -> int:
     with session_scope() as session:
         written = regions.load_regions(session, regions.read_regions_csv(Path(args.path)))
     print(f"地区数据更新 {written} 条。")
+    return 0
+
+
+def cmd_calendar_load(args: argparse.Namespace) -> int:
+    """A year's working-day arrangement (CSV `date,kind,note`, kind holiday|workday): replaces
+    that year's days, as `PUT /calendar/{year}` does."""
+    from pathlib import Path
+
+    from core.db import session_scope
+    from domain.errors import DomainError, ValidationFailed
+    from domain.vocabulary import CalendarDayKind
+    from services.reference import calendar as working_calendar
+
+    try:
+        text = Path(args.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"导入失败：无法读取文件（须为 UTF-8 编码的 CSV）：{error}", file=sys.stderr)
+        return 2
+    try:
+        entries = working_calendar.parse_csv(text)
+        year = entries[0].day.year
+        with session_scope() as session:
+            working_calendar.load_year(session, year, entries)
+    except ValidationFailed as error:
+        for problem in error.errors:
+            print(f"导入失败：{problem.message}", file=sys.stderr)
+        return 2
+    except DomainError as error:
+        print(f"导入失败：{error.message}", file=sys.stderr)
+        return 2
+    holidays = sum(entry.kind == CalendarDayKind.HOLIDAY for entry in entries)
+    print(f"已导入 {year} 年工作日历：放假 {holidays} 天，调休上班 {len(entries) - holidays} 天。")
     return 0
 
 
@@ -137,15 +170,54 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if not _require_current_schema():
         return 2
+    # The notification worker runs in this process (one thread, whatever --workers says) unless
+    # --no-worker: then run `outlet-filing worker` elsewhere. Several are fine (claims, locks).
+    stop = None if args.no_worker else _start_worker_thread()
     # The app configures logging itself (LOG_LEVEL, LOG_FORMAT); uvicorn's loggers propagate to it.
-    uvicorn.run(
-        "api.main:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_config=None,
-    )
+    try:
+        uvicorn.run(
+            "api.main:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+            log_config=None,
+        )
+    finally:
+        if stop is not None:
+            stop.set()
+    return 0
+
+
+def _start_worker_thread() -> threading.Event:
+    from services.notifications import delivery
+
+    stop = threading.Event()
+    threading.Thread(
+        target=delivery.run_forever, args=(stop,), name="notification-worker", daemon=True
+    ).start()
+    return stop
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Delivers notifications and runs the daily jobs until interrupted (or once, --once)."""
+    from services.notifications import delivery, jobs
+
+    if not _require_current_schema():
+        return 2
+    if args.once:
+        ran = jobs.run_daily()
+        report = delivery.drain()
+        print(
+            f"每日任务：{', '.join(ran) or '无'}；已发送 {report.sent}，待重试 {report.retried}，"
+            f"失败 {report.failed}。"
+        )
+        return 0
+    stop = threading.Event()
+    try:
+        delivery.run_forever(stop, interval=args.interval)
+    except KeyboardInterrupt:
+        stop.set()
     return 0
 
 
@@ -276,6 +348,14 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("path")
     load.set_defaults(func=cmd_load_regions)
 
+    calendar = commands.add_parser("calendar", help="the working-day calendar")
+    calendar_commands = calendar.add_subparsers(dest="calendar_command", required=True)
+    calendar_load = calendar_commands.add_parser(
+        "load", help="load a year's date,kind,note CSV (kind holiday|workday); replaces the year"
+    )
+    calendar_load.add_argument("path", metavar="FILE")
+    calendar_load.set_defaults(func=cmd_calendar_load)
+
     create = commands.add_parser("create-user", help="create a staff account")
     create.add_argument("--username", required=True)
     create.add_argument("--password", required=True)
@@ -297,7 +377,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--no-worker", action="store_true", help="do not deliver notifications in this process"
+    )
     serve.set_defaults(func=cmd_serve)
+    worker = commands.add_parser("worker", help="deliver notifications and run daily jobs")
+    worker.add_argument("--once", action="store_true", help="one round, then exit")
+    worker.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
+    worker.set_defaults(func=cmd_worker)
     verify = commands.add_parser("verify-receipt", help="check a receipt's signature offline")
     verify.add_argument("receipt", metavar="JWS_OR_RECEIPT_NO")
     verify.add_argument("--jwks", help="JWKS file or URL (default: PUBLIC_BASE_URL's)")

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     )
     log_format: Literal["console", "json"] = "console"
     docs_enabled: bool = True  # /docs and /openapi.json
+    # Notifications (SPEC §10): smtp://user:pass@host:port, smtp+starttls://… or smtps://…;
+    # unset = no e-mail. SMS_WEBHOOK_URL receives a JSON POST {to, kind, text}; unset = no SMS.
+    smtp_url: str | None = None
+    mail_from: str = "noreply@localhost"
+    sms_webhook_url: str | None = None
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> "Settings":

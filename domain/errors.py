@@ -22,6 +22,7 @@ FIELD_CODES = frozenset(
         "future_date",
         "partner_required",
         "missing_documents",
+        "outside_licence_scope",
     }
 )
 
@@ -278,3 +279,35 @@ def from_pydantic(items: Iterable[Mapping[str, Any]]) -> list[FieldError]:
             loc = (*loc, context["discriminator"].strip("'\""))
         result.append(FieldError(_field_path(loc), kind, message, allowed))
     return result
+
+
+class InvalidResetToken(ValidationFailed):
+    """A password-reset token that is unknown, expired or already used (422)."""
+
+    def __init__(self) -> None:
+        message = "重置密码链接无效、已过期或已使用，请重新申请"
+        super().__init__([FieldError("token", "invalid_reset_token", message)])
+        self.code = "invalid_reset_token"
+        self.message = message
+
+
+class EnterpriseNotApproved(Forbidden):
+    """An operator of an enterprise not (yet) approved: it may only see, correct and resubmit
+    its registration (SPEC §1)."""
+
+    code = "enterprise_not_approved"
+    message = "企业登记尚未审核通过，仅可查看、修改并重新提交登记信息"
+
+
+class OutsideLicenceScope(ValidationFailed):
+    """A filing outside the operator's licensed area or validity (2018 filing rules, art. 8)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(errors)
+        self.code = "outside_licence_scope"
+        self.message = "；".join(error.message for error in errors)
+
+
+class ChangeAlreadyPending(Conflict):
+    code = "change_pending"
+    message = "已有一项登记信息变更在等待审核，请待审核完成后再提交"

@@ -37,6 +37,7 @@ STAFF_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})  # act on filings inside th
 class EnterpriseStatus(LabelledEnum):
     PENDING = "pending", "待审核"
     APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "已驳回"
 
 
 class FilingStatus(LabelledEnum):
@@ -73,6 +74,7 @@ class FilingAction(LabelledEnum):
     LAPSE = "lapse", "失效"
     ADD_DOCUMENT = "document", "上传文件"
     REMOVE_DOCUMENT = "document_removed", "删除文件"
+    REISSUE = "reissue", "换发回执"
 
 
 class Decision(LabelledEnum):
@@ -149,3 +151,67 @@ class RegionLevel(LabelledEnum):
     COUNTY = "county", "县区"
     SUBDISTRICT = "subdistrict", "街道"
     TOWNSHIP = "township", "乡镇"
+
+
+class NotificationKind(LabelledEnum):
+    """What a notice is about (SPEC §10); `password_reset` only ever goes out by e-mail/SMS."""
+
+    FILING_RETURNED = "filing_returned", "备案退回补正"
+    FILING_ACCEPTED = "filing_accepted", "备案通过"
+    FILING_REVOKED = "filing_revoked", "备案被撤销"
+    FILING_LAPSED = "filing_lapsed", "备案失效"
+    ENTERPRISE_APPROVED = "enterprise_approved", "企业登记已批准"
+    ENTERPRISE_REJECTED = "enterprise_rejected", "企业登记被驳回"
+    REVIEW_DUE_SOON = "review_due_soon", "审核即将到期"
+    INSPECTION_NOTICE = "inspection_notice", "抽查通知"
+    INSPECTION_RESULT = "inspection_result", "抽查结果"
+    RESULT_OVERDUE = "result_overdue", "检查结果逾期未公示"
+    PASSWORD_RESET = "password_reset", "重置密码"
+
+
+class DeliveryChannel(LabelledEnum):
+    EMAIL = "email", "电子邮件"
+    SMS = "sms", "短信"
+
+
+class DeliveryStatus(LabelledEnum):
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+
+
+class LicenceStatus(LabelledEnum):
+    """The operator's courier licence as a filing shows it (SPEC §4.1)."""
+
+    VALID = "valid", "有效"
+    EXPIRED = "expired", "不在有效期内"
+    UNKNOWN = "unknown", "有效期未知"
+    CANCELLED = "cancelled", "已注销"
+
+
+class ChangeDecision(LabelledEnum):
+    """A reviewer's answer to an enterprise's requested change of registration data."""
+
+    ACCEPT = "accept", "同意变更"
+    REJECT = "reject", "不予变更"
+
+
+class FollowUpOutcome(LabelledEnum):
+    """The follow-up check (整改复查) of a `rectification` result: it closes the inspection."""
+
+    RECTIFIED = "rectified", "已整改"
+    NOT_RECTIFIED = "not_rectified", "未整改"
+
+
+class CalendarSource(LabelledEnum):
+    """Where a year's working-day arrangement came from (SPEC §1)."""
+
+    PACKAGE = "package", "chinese-calendar 软件包"
+    ADMIN = "admin", "管理人员导入"
+
+
+class CalendarDayKind(LabelledEnum):
+    """A day a year's arrangement departs from Monday to Friday on."""
+
+    HOLIDAY = "holiday", "放假"
+    WORKDAY = "workday", "调休上班"

@@ -3,6 +3,7 @@
 from models.audit import AuditEntry
 from models.base import SQLModel
 from models.brand import Brand
+from models.calendar import CalendarDay, CalendarYear
 from models.enterprise import Enterprise
 from models.filing import (
     Document,
@@ -22,6 +23,7 @@ from models.inspection import (
     InspectionPlan,
     Inspector,
 )
+from models.notification import Delivery, JobRun, Notification, PasswordResetToken
 from models.receipt import PublicOutlet, Receipt
 from models.region import Region
 from models.throttle import Throttle
@@ -30,6 +32,9 @@ from models.user import User
 __all__ = [
     "AuditEntry",
     "Brand",
+    "CalendarDay",
+    "CalendarYear",
+    "Delivery",
     "Document",
     "Enterprise",
     "Filing",
@@ -43,6 +48,9 @@ __all__ = [
     "InspectionMember",
     "InspectionPlan",
     "Inspector",
+    "JobRun",
+    "Notification",
+    "PasswordResetToken",
     "PublicOutlet",
     "Receipt",
     "Region",

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import CheckConstraint, Column, Field, SQLModel
 
-from domain.vocabulary import Outcome, PlanStatus
+from domain.vocabulary import FollowUpOutcome, Outcome, PlanStatus
 from models.base import one_of, timestamp_field
 
 
@@ -82,6 +82,9 @@ class Inspection(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("plan_id", "m", name="uq_inspection_plan_id_m"),
         CheckConstraint(one_of("outcome", Outcome, nullable=True), name="outcome"),
+        CheckConstraint(
+            one_of("follow_up_outcome", FollowUpOutcome, nullable=True), name="follow_up_outcome"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -89,6 +92,10 @@ class Inspection(SQLModel, table=True):
     m: int
     filing_id: int = Field(foreign_key="filing.id", index=True)
     filing_no: str = Field(max_length=32)
+    # The outlet as drawn (from the revision in force at the draw): results stay identifiable
+    # after the outlet is closed, revoked or renamed.
+    outlet_name: str = Field(max_length=128)
+    outlet_address: str = Field(max_length=256)
     stratum: str = Field(max_length=16)
     eligible: list[str] = Field(sa_column=Column(JSON, nullable=False))
     team: list[str] = Field(sa_column=Column(JSON, nullable=False))
@@ -100,6 +107,14 @@ class Inspection(SQLModel, table=True):
     # Counted when the result is recorded (official calendar), so figures are SQL aggregates.
     result_due_on: date | None = None
     published_on_time: bool | None = None
+    # A `rectification` result's deadline, and its follow-up check (整改复查) by the same team,
+    # which closes the inspection.
+    rectify_by: date | None = None
+    follow_up_on: date | None = None
+    follow_up_outcome: str | None = Field(default=None, max_length=16)
+    follow_up_findings: str | None = Field(default=None, max_length=2000)
+    follow_up_recorded_at: datetime | None = timestamp_field(nullable=True)
+    follow_up_recorded_by_id: int | None = Field(default=None, foreign_key="inspector.id")
 
 
 class InspectionMember(SQLModel, table=True):

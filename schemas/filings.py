@@ -13,6 +13,7 @@ from domain.vocabulary import (
     Decision,
     DocumentKind,
     FilingStatus,
+    LicenceStatus,
     OutletType,
     RevisionStatus,
     RiskLevel,
@@ -150,11 +151,21 @@ class ChangePublic(BaseModel):
     late: bool
     submitted_at: Timestamp | None
     review_due_on: date | None
+    # True: counted Monday to Friday, the year's official arrangement not yet loaded (SPEC §1).
+    review_due_provisional: bool = False
     outlet: dict[str, Any]
     person_in_charge: dict[str, Any]
     partner: dict[str, Any] | None
     documents: list[DocumentPublic]
     corrections: list[dict[str, str]]
+
+
+class LicencePublic(BaseModel):
+    """The operator's courier licence as it stands today (SPEC §4.1)."""
+
+    status: LicenceStatus
+    status_label: str
+    valid_until: date | None
 
 
 class FilingPublic(BaseModel):
@@ -168,6 +179,8 @@ class FilingPublic(BaseModel):
     submitted_at: Timestamp | None
     review_due_on: date | None
     return_due_on: date | None
+    # True: counted Monday to Friday, the year's official arrangement not yet loaded (SPEC §1).
+    review_due_provisional: bool = False
     outlet: dict[str, Any]
     person_in_charge: dict[str, Any]
     partner: dict[str, Any] | None
@@ -175,6 +188,7 @@ class FilingPublic(BaseModel):
     corrections: list[dict[str, str]]
     risk_level: RiskLevel
     change: ChangePublic | None
+    licence: LicencePublic | None = None
     closed_on: date | None
     end_reason: str | None
     version: int

@@ -15,7 +15,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from domain.draw import MAX_PICKS
-from domain.vocabulary import Outcome, PlanStatus, RiskLevel, SamplingMode
+from domain.vocabulary import FollowUpOutcome, Outcome, PlanStatus, RiskLevel, SamplingMode
 from schemas.common import (
     LongText,
     NoControl,
@@ -241,30 +241,114 @@ class PlanSummary(BaseModel):
     cancelled_at: Timestamp | None = None
 
 
+Findings = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000), NoControlButNewline
+]
+
+
 class ResultRecord(BaseModel):
+    """A result; `rectify_by` (a date after `inspected_on`) is required for `rectification`
+    and only allowed with it."""
+
     model_config = ConfigDict(extra="forbid")
 
     inspected_on: date
     outcome: Outcome
-    findings: Annotated[
-        str, StringConstraints(strip_whitespace=True, max_length=2000), NoControlButNewline
-    ] = ""
+    findings: Findings = ""
+    rectify_by: date | None = None
+
+
+class FollowUpRecord(BaseModel):
+    """The follow-up check (整改复查) of a rectification: it closes the inspection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inspected_on: date
+    outcome: FollowUpOutcome
+    findings: Findings = ""
+
+
+class FollowUpPublic(BaseModel):
+    inspected_on: date
+    outcome: FollowUpOutcome
+    findings: str | None
+
+
+class AssignedOutlet(BaseModel):
+    """Where the inspected outlet is, as in force (coordinates GCJ-02, null when unknown)."""
+
+    name: str
+    address: str
+    county_name: str | None
+    township_name: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+class AssignedOperator(BaseModel):
+    name: str
+    contact_name: str
+    contact_mobile: str
 
 
 class InspectionPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """An assignment as its inspector sees it (GET /inspections, /inspections/{id})."""
 
     id: int
     plan_id: int
+    plan_name: str
     m: int
     filing_id: int
     filing_no: str
     stratum: str
     team: list[str]
+    outlet: AssignedOutlet
+    operator: AssignedOperator
+    items: list[PlanItem]
+    period_start: date
+    period_end: date
     inspected_on: date | None
     outcome: Outcome | None
     findings: str | None
+    rectify_by: date | None
     recorded_at: Timestamp | None
+    follow_up: FollowUpPublic | None
+    closed: bool  # a result recorded, and for a rectification its follow-up too
+
+
+class OperatorInspection(BaseModel):
+    """An inspection of one of the operator's outlets (GET /inspections by an operator): the
+    notice (plan, items, period, team certificate numbers, what to prepare) and the result."""
+
+    id: int
+    plan_id: int
+    plan_name: str
+    filing_id: int
+    filing_no: str
+    outlet_name: str
+    outlet_address: str
+    items: list[PlanItem]
+    period_start: date
+    period_end: date
+    team: list[str]  # the inspectors' enforcement certificate numbers
+    prepare: str
+    inspected_on: date | None
+    outcome: Outcome | None
+    findings: str | None
+    rectify_by: date | None
+    follow_up: FollowUpPublic | None
+
+
+class OverdueRectification(BaseModel):
+    """A rectification whose deadline has passed with no follow-up recorded."""
+
+    inspection_id: int
+    plan_id: int
+    filing_no: str
+    outlet_name: str
+    team: list[str]
+    inspected_on: date | None
+    rectify_by: date
 
 
 class PublicPlanSummary(BaseModel):
@@ -301,10 +385,17 @@ class PublishedAssignment(BaseModel):
 
 
 class PublishedResult(BaseModel):
+    """A result as published: the outlet as drawn, the deadline and the follow-up (never the
+    evidence files: photos show parcels' personal data)."""
+
     filing_no: str
+    outlet_name: str
+    outlet_address: str
     inspected_on: date | None
     outcome: Outcome
     findings: str | None
+    rectify_by: date | None = None
+    follow_up: FollowUpPublic | None = None
 
 
 class PublishedPlan(BaseModel):

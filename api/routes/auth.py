@@ -1,15 +1,31 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import AnyUser, ClientAddress, SessionDep, reads_first, run_between_transactions
+from api.deps import (
+    AnyUser,
+    Applicant,
+    ClientAddress,
+    SessionDep,
+    reads_first,
+    run_between_transactions,
+)
 from api.problems import domain_problem
-from core.security import create_access_token
+from core.security import create_access_token, hash_password, verify_password
+from domain.errors import ValidationFailed
+from domain.vocabulary import EnterpriseStatus
 from models.base import pk
-from schemas.accounts import Token, UserPublic
+from models.user import User
+from schemas.accounts import Me, MeUpdate, Token
+from schemas.notifications import (
+    PasswordResetAccepted,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+)
 from services.accounts import users as accounts
+from services.notifications import password_reset
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -36,7 +52,79 @@ def login(
     return Token(access_token=create_access_token(pk(user), user.token_version))
 
 
-@router.get("/me", response_model=UserPublic)
-def me(user: AnyUser) -> UserPublic:
-    """The caller's own account."""
-    return UserPublic.model_validate(user)
+def _me(session: SessionDep, user: User) -> Me:
+    found = Me.model_validate(user)
+    status = accounts.enterprise_status(session, user)
+    found.enterprise_status = EnterpriseStatus(status) if status is not None else None
+    return found
+
+
+@router.get("/me", response_model=Me)
+def me(session: SessionDep, user: Applicant) -> Me:
+    """The caller's own account (also the owner of a registration awaiting approval):
+    `is_owner` and, for operators, `enterprise_status`."""
+    return _me(session, user)
+
+
+@router.patch("/me", response_model=Me)
+@reads_first
+def update_me(session: SessionDep, user: AnyUser, body: MeUpdate) -> Me | JSONResponse:
+    """The caller's own `email` and `mobile` (null clears one) and password: a new `password`
+    needs the `current_password` (422 otherwise; failures count like failed logins, 429 when
+    locked) and ends every token of the account, this one too: log in again."""
+    contacts = body.model_dump(include={"email", "mobile"}, exclude_unset=True)
+    new_password, current = body.password, body.current_password
+    if new_password is None:
+        run_between_transactions(session, lambda: None)  # the write transaction
+        result = accounts.update_self(session, user, contacts=contacts)
+    else:
+        if current is None:
+            raise ValidationFailed.single(
+                "current_password", "validation_error", "修改密码须提供当前密码"
+            )
+        accounts.check_password_change_allowed(session, user)
+        verified_hash = user.password_hash
+
+        def check_and_hash() -> tuple[bool, str]:
+            # Argon2 at most twice, with no transaction open.
+            if not verify_password(current, verified_hash):
+                return False, ""
+            return True, hash_password(new_password)
+
+        matched, new_hash = run_between_transactions(session, check_and_hash)
+        result = accounts.update_self(
+            session,
+            user,
+            contacts=contacts,
+            verified_hash=verified_hash,
+            matched=matched,
+            new_password_hash=new_hash,
+        )
+    if isinstance(result, accounts.WrongCurrentPassword):
+        return domain_problem(result)  # returned, not raised: the failure count is committed
+    return _me(session, result)
+
+
+PASSWORD_RESET_ACCEPTED = (
+    "如该用户存在且登记了电子邮箱或手机号码，重置密码的链接已发出，30 分钟内有效。"
+)
+
+
+@router.post("/password-reset", status_code=202, response_model=PasswordResetAccepted)
+def request_password_reset(
+    session: SessionDep, body: PasswordResetRequest
+) -> PasswordResetAccepted:
+    """Public. Sends a one-time link to the account's e-mail or mobile; the answer is the same
+    whether or not the user exists."""
+    password_reset.request_reset(session, username=body.username)
+    return PasswordResetAccepted(detail=PASSWORD_RESET_ACCEPTED)
+
+
+@router.post("/password-reset/confirm", status_code=204)
+@reads_first
+def confirm_password_reset(session: SessionDep, body: PasswordResetConfirm) -> Response:
+    """Public. Sets a new password with a reset link's token (once; 422 `invalid_reset_token`
+    when unknown, expired or used); every earlier login token stops working."""
+    password_hash = run_between_transactions(session, lambda: hash_password(body.password))
+    password_reset.confirm_reset(session, token=body.token, password_hash=password_hash)
+    return Response(status_code=204)

@@ -1,9 +1,19 @@
-from fastapi import APIRouter, status
+from typing import Annotated
 
-from api.deps import ClientAddress, Reviewer, SessionDep, run_between_transactions
+from fastapi import APIRouter, Body, status
+
+from api.deps import Applicant, ClientAddress, Reviewer, SessionDep, run_between_transactions
 from core.security import hash_password
 from schemas.common import Filter, Id
-from schemas.enterprises import EnterprisePublic, EnterpriseRegister, LicenceCancellation
+from schemas.enterprises import (
+    Approval,
+    ChangeReview,
+    EnterprisePublic,
+    EnterpriseRegister,
+    EnterpriseUpdate,
+    LicenceCancellation,
+    Rejection,
+)
 from services.accounts import enterprises, throttling
 from services.filings import actions
 
@@ -14,7 +24,10 @@ router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 def register(
     session: SessionDep, address: ClientAddress, body: EnterpriseRegister
 ) -> EnterprisePublic:
-    """Public. Registers a courier enterprise and its operator login, pending approval.
+    """Public. Registers a courier enterprise and its owner login, pending approval (until then
+    the owner may only see, correct and resubmit the registration). Optional licence data:
+    `licence_valid_from`, `licence_valid_until`, `licence_regions` (without it the licensed area
+    is the enterprise's city); `contact_email` becomes the owner account's e-mail.
     A client address may register a few times an hour (then 429 with Retry-After)."""
     # Counted and committed first (a failed registration counts too), then the password is
     # hashed with no transaction open (Argon2 is slow), then the registration is written.
@@ -23,7 +36,7 @@ def register(
     enterprise = enterprises.register(
         session, **body.model_dump(exclude={"password"}), password_hash=password_hash
     )
-    return EnterprisePublic.model_validate(enterprise)
+    return enterprises.present(enterprise)
 
 
 @router.get("", response_model=list[EnterprisePublic])
@@ -32,24 +45,87 @@ def list_enterprises(
 ) -> list[EnterprisePublic]:
     """Enterprises inside the caller's jurisdiction (`status=pending` for the approval queue)."""
     rows = enterprises.list_within(session, within=reviewer.jurisdiction, status=status)
-    return [EnterprisePublic.model_validate(e) for e in rows]
+    return [enterprises.present(e) for e in rows]
 
 
 @router.get("/{enterprise_id}", response_model=EnterprisePublic)
-def get_enterprise(session: SessionDep, reviewer: Reviewer, enterprise_id: Id) -> EnterprisePublic:
-    return EnterprisePublic.model_validate(
-        enterprises.get_within(session, enterprise_id, within=reviewer.jurisdiction)
+def get_enterprise(session: SessionDep, user: Applicant, enterprise_id: Id) -> EnterprisePublic:
+    """Staff: an enterprise in their jurisdiction. An operator: its own (also while pending or
+    rejected, with `rejection_reason`), any other is 404."""
+    return enterprises.present(enterprises.get_visible(session, enterprise_id, user=user))
+
+
+@router.patch("/{enterprise_id}", response_model=EnterprisePublic)
+def update_enterprise(
+    session: SessionDep, user: Applicant, enterprise_id: Id, body: EnterpriseUpdate
+) -> EnterprisePublic:
+    """The owner's edit. While pending or rejected every registration field applies at once.
+    Once approved, `contact_name`, `contact_mobile`, `contact_email` apply at once; `name`,
+    `uscc`, `licence_no`, `licence_valid_from`, `licence_valid_until` and `licence_regions` become
+    a change awaiting a reviewer (`pending_change`; 409 `change_pending` while one waits), decided
+    by `POST /enterprises/{id}/change-review`."""
+    enterprise = enterprises.get_owned(session, enterprise_id, user=user)
+    return enterprises.present(
+        enterprises.update(
+            session, enterprise, owner=user, patch=body.model_dump(exclude_unset=True)
+        )
     )
+
+
+@router.post("/{enterprise_id}/resubmission", response_model=EnterprisePublic)
+def resubmit(session: SessionDep, user: Applicant, enterprise_id: Id) -> EnterprisePublic:
+    """The owner sends its rejected (corrected) registration back for approval: `pending`."""
+    enterprise = enterprises.get_owned(session, enterprise_id, user=user)
+    return enterprises.present(enterprises.resubmit(session, enterprise, owner=user))
 
 
 @router.post("/{enterprise_id}/approve", response_model=EnterprisePublic)
-def approve(session: SessionDep, reviewer: Reviewer, enterprise_id: Id) -> EnterprisePublic:
-    """Approves a pending registration; its operator account can then log in."""
+def approve(
+    session: SessionDep,
+    reviewer: Reviewer,
+    enterprise_id: Id,
+    body: Annotated[Approval | None, Body()] = None,
+) -> EnterprisePublic:
+    """Approves a pending registration; its operator accounts can then work. The optional body
+    fills or corrects the licence data (`licence_valid_from`, `licence_valid_until`,
+    `licence_regions`); no body is fine."""
     enterprise = enterprises.get_within(
         session, enterprise_id, within=reviewer.jurisdiction, for_update=True
     )
-    return EnterprisePublic.model_validate(
-        enterprises.approve(session, enterprise, approver=reviewer)
+    licence = body.model_dump(exclude_unset=True) if body is not None else {}
+    return enterprises.present(
+        enterprises.approve(session, enterprise, approver=reviewer, licence=licence)
+    )
+
+
+@router.post("/{enterprise_id}/rejection", response_model=EnterprisePublic)
+def reject(
+    session: SessionDep, reviewer: Reviewer, enterprise_id: Id, body: Rejection
+) -> EnterprisePublic:
+    """Rejects a pending registration with a reason its owner sees (`rejection_reason`); the
+    owner may correct it and resubmit. Anything but a pending one is 409 `invalid_transition`."""
+    enterprise = enterprises.get_within(
+        session, enterprise_id, within=reviewer.jurisdiction, for_update=True
+    )
+    return enterprises.present(
+        enterprises.reject(session, enterprise, reviewer=reviewer, reason=body.reason)
+    )
+
+
+@router.post("/{enterprise_id}/change-review", response_model=EnterprisePublic)
+def review_change(
+    session: SessionDep, reviewer: Reviewer, enterprise_id: Id, body: ChangeReview
+) -> EnterprisePublic:
+    """Decides the enterprise's pending change (`{decision: accept|reject, reason?}`). An
+    accepted new name reissues every receipt in force (a new revision and receipt number each;
+    the old receipt is `superseded`). No pending change: 409 `invalid_transition`."""
+    enterprise = enterprises.get_within(
+        session, enterprise_id, within=reviewer.jurisdiction, for_update=True
+    )
+    return enterprises.present(
+        enterprises.review_change(
+            session, enterprise, reviewer=reviewer, decision=body.decision, reason=body.reason
+        )
     )
 
 
@@ -66,4 +142,4 @@ def cancel_licence(
         session, enterprise_id, within=reviewer.jurisdiction, for_update=True
     )
     actions.cancel_licence(session, enterprise, actor=reviewer, reason=body.reason)
-    return EnterprisePublic.model_validate(enterprise)
+    return enterprises.present(enterprise)

@@ -1,11 +1,16 @@
-from fastapi import APIRouter, Request, status
+from typing import Annotated
 
-from api.deps import Admin, Inspector, SessionDep, Staff, reads_first
+from fastapi import APIRouter, Depends, Request, status
+
+from api.deps import Admin, Inspector, RequireRoles, SessionDep, Staff, reads_first
 from api.uploads import CheckedUpload, store_checked_upload
+from domain.vocabulary import Role
+from models.user import User
 from schemas.common import Filter, Id
 from schemas.inspections import (
     DrawRequest,
     EvidencePublic,
+    FollowUpRecord,
     InspectionItemCreate,
     InspectionItemPublic,
     InspectionItemUpdate,
@@ -13,6 +18,8 @@ from schemas.inspections import (
     InspectorCreate,
     InspectorPublic,
     InspectorUpdate,
+    OperatorInspection,
+    OverdueRectification,
     PlanCancellation,
     PlanCreate,
     PlanSummary,
@@ -21,7 +28,7 @@ from schemas.inspections import (
     ResultRecord,
 )
 from schemas.oversight import OverdueResult
-from services.inspections import directories, draws, plans, publication, results
+from services.inspections import assignments, directories, draws, plans, publication, results
 
 router = APIRouter(tags=["inspections"])
 
@@ -143,34 +150,71 @@ def draw_plan(session: SessionDep, admin: Admin, plan_id: Id, body: DrawRequest)
     return publication.publication(session, plan)
 
 
-@router.get("/inspections", response_model=list[InspectionPublic])
-def my_inspections(session: SessionDep, inspector: Inspector) -> list[InspectionPublic]:
-    """The caller's own assignments."""
-    return [InspectionPublic.model_validate(i) for i in results.assignments_of(session, inspector)]
+InspectorOrOperator = Annotated[User, Depends(RequireRoles(Role.INSPECTOR, Role.OPERATOR))]
+
+
+@router.get("/inspections", response_model=list[InspectionPublic] | list[OperatorInspection])
+def my_inspections(
+    session: SessionDep, user: InspectorOrOperator
+) -> list[InspectionPublic] | list[OperatorInspection]:
+    """An inspector's own assignments (outlet, operator and contact, items, period, result and
+    follow-up); for an operator, the inspections of its enterprise's outlets: the notice (plan,
+    items, period, team certificate numbers, what to prepare) and the result and follow-up."""
+    if user.role == Role.OPERATOR:
+        return assignments.for_operator(session, user)
+    return assignments.for_inspectors(session, results.assignments_of(session, user))
 
 
 @router.get("/inspections/overdue", response_model=list[OverdueResult])
 def overdue_results(session: SessionDep, admin: Admin) -> list[OverdueResult]:
-    """Inspections whose results are late (20 working days, official calendar)."""
+    """Inspections whose results are late (20 working days, official calendar). Rectifications
+    past their `rectify_by` without a follow-up are listed by
+    `GET /inspections/overdue-rectifications`."""
     return results.overdue(session, within=admin.jurisdiction)
 
 
-@router.get("/inspections/{inspection_id}", response_model=InspectionPublic)
+@router.get("/inspections/overdue-rectifications", response_model=list[OverdueRectification])
+def overdue_rectifications(session: SessionDep, admin: Admin) -> list[OverdueRectification]:
+    """Open rectifications (a `rectification` result with no follow-up recorded) whose
+    `rectify_by` is before today (Beijing date), in the admin's jurisdiction, the longest overdue
+    first."""
+    return results.overdue_rectifications(session, within=admin.jurisdiction)
+
+
+@router.get("/inspections/{inspection_id}", response_model=InspectionPublic | OperatorInspection)
 def get_inspection(
-    session: SessionDep, inspector: Inspector, inspection_id: Id
-) -> InspectionPublic:
-    inspection, _ = results.get_assigned(session, inspection_id, inspector)
-    return InspectionPublic.model_validate(inspection)
+    session: SessionDep, user: InspectorOrOperator, inspection_id: Id
+) -> InspectionPublic | OperatorInspection:
+    """One assignment (a member of its team), or for an operator one inspection of its
+    enterprise's outlets; 404 otherwise."""
+    if user.role == Role.OPERATOR:
+        return assignments.one_for_operator(session, user, inspection_id)
+    inspection, _ = results.get_assigned(session, inspection_id, user)
+    return assignments.for_inspectors(session, [inspection])[0]
 
 
 @router.put("/inspections/{inspection_id}/result", response_model=InspectionPublic)
 def record_result(
     session: SessionDep, inspector: Inspector, inspection_id: Id, body: ResultRecord
 ) -> InspectionPublic:
-    """An assigned inspector records the result; it is published at once."""
+    """An assigned inspector records the result; it is published at once. A `rectification`
+    needs `rectify_by` (a date after `inspected_on`). Once the follow-up is recorded the
+    result stands (409)."""
     inspection, member = results.get_assigned(session, inspection_id, inspector, for_update=True)
     results.record_result(session, inspection, member, **body.model_dump())
-    return InspectionPublic.model_validate(inspection)
+    return assignments.for_inspectors(session, [inspection])[0]
+
+
+@router.put("/inspections/{inspection_id}/follow-up", response_model=InspectionPublic)
+def record_follow_up(
+    session: SessionDep, inspector: Inspector, inspection_id: Id, body: FollowUpRecord
+) -> InspectionPublic:
+    """The follow-up check (整改复查, `rectified` or `not_rectified`) of a rectification, by a
+    member of the same team: it closes the inspection and is published with the result. 409
+    `invalid_transition` unless the result is a rectification; a retry replaces it."""
+    inspection, member = results.get_assigned(session, inspection_id, inspector, for_update=True)
+    results.record_follow_up(session, inspection, member, **body.model_dump())
+    return assignments.for_inspectors(session, [inspection])[0]
 
 
 @router.post(

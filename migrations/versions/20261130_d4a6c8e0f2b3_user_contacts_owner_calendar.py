@@ -36,9 +36,37 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.alter_column("is_owner", server_default=None)
+    # Working days as data (SPEC §1): the years an administrator loaded, and their days off on
+    # weekdays and weekend days worked.
+    op.create_table(
+        "calendar_year",
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("loaded_by_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint("source IN ('package','admin')", name=op.f("ck_calendar_year_source")),
+        sa.PrimaryKeyConstraint("year", name=op.f("pk_calendar_year")),
+    )
+    op.create_table(
+        "calendar_day",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("is_working_day", sa.Boolean(), nullable=False),
+        sa.Column("note", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["year"], ["calendar_year.year"], name=op.f("fk_calendar_day_year_calendar_year")
+        ),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_calendar_day")),
+    )
+    with op.batch_alter_table("calendar_day", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_calendar_day_year"), ["year"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("calendar_day", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_calendar_day_year"))
+    op.drop_table("calendar_day")
+    op.drop_table("calendar_year")
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.drop_column("is_owner")
         batch_op.drop_column("mobile")

@@ -1,23 +1,72 @@
-"""Courier enterprises: public registration, approval by the administration."""
+"""Courier enterprises: public registration, approval or rejection by the administration,
+the owner's corrections and resubmission, and changes of registration data under review."""
+
+from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from core import clock
 from core.security import hash_password
 from domain.errors import (
+    ChangeAlreadyPending,
     DuplicateUscc,
     DuplicateUsername,
     FieldError,
+    Forbidden,
     InvalidTransition,
     NotFound,
     ValidationFailed,
 )
 from domain.identifiers import normalise_mobile, normalise_uscc
-from domain.vocabulary import EnterpriseStatus, Role
+from domain.vocabulary import ChangeDecision, EnterpriseStatus, Role
 from models.enterprise import Enterprise
 from models.user import User
+from schemas.enterprises import EnterprisePublic, PendingChange
+from services.filings import actions
+from services.filings import rules as filing_rules
+from services.notifications import events as notices
 from services.oversight import audit
 from services.reference import regions
+
+# What the owner of an approved enterprise changes at once, and what goes to a reviewer.
+CONTACT_FIELDS = ("contact_name", "contact_mobile", "contact_email")
+REVIEWED_FIELDS = ("name", "uscc", "licence_no", "licence_valid_from", "licence_valid_until")
+LICENCE_FIELDS = ("licence_valid_from", "licence_valid_until", "licence_regions")
+# While pending or rejected, the owner corrects any of these.
+REGISTRATION_FIELDS = (
+    "name",
+    "uscc",
+    "licence_no",
+    "region_code",
+    "is_branch",
+    *CONTACT_FIELDS,
+    *LICENCE_FIELDS,
+)
+
+
+def _licence_errors(
+    session: Session,
+    *,
+    valid_from: date | None,
+    valid_until: date | None,
+    licence_regions: list[str] | None,
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for index, code in enumerate(licence_regions or []):
+        if regions.get_region(session, code) is None:
+            errors.append(
+                FieldError(f"licence_regions.{index}", "unknown_region", f"地区代码 {code} 不存在")
+            )
+    if valid_from is not None and valid_until is not None and valid_until < valid_from:
+        errors.append(
+            FieldError("licence_valid_until", "validation_error", "许可有效期止不能早于有效期起")
+        )
+    return errors
+
+
+def _dedup(codes: list[str] | None) -> list[str] | None:
+    return list(dict.fromkeys(codes)) if codes else None
 
 
 def register(
@@ -33,8 +82,14 @@ def register(
     username: str,
     password: str | None = None,
     password_hash: str | None = None,
+    contact_email: str | None = None,
+    licence_valid_from: date | None = None,
+    licence_valid_until: date | None = None,
+    licence_regions: list[str] | None = None,
 ) -> Enterprise:
-    """A pending enterprise and its operator account, which cannot log in until approved.
+    """A pending enterprise and its owner account, which until approval may only see, correct
+    and resubmit the registration. Without `licence_regions` the licensed area is the city of
+    `region_code`; an unknown validity is filled in at approval.
 
     A request hashes the password before its write transaction and passes `password_hash`;
     given only `password` (scripts, tests), it is hashed here before anything is read."""
@@ -42,9 +97,17 @@ def register(
         if password is None:
             raise ValueError("a password or its hash is required")
         password_hash = hash_password(password)
-    region = regions.get_region(session, region_code)
-    if region is None:
-        raise ValidationFailed([FieldError("region_code", "unknown_region", "所在地区代码不存在")])
+    errors: list[FieldError] = []
+    if regions.get_region(session, region_code) is None:
+        errors.append(FieldError("region_code", "unknown_region", "所在地区代码不存在"))
+    errors += _licence_errors(
+        session,
+        valid_from=licence_valid_from,
+        valid_until=licence_valid_until,
+        licence_regions=licence_regions,
+    )
+    if errors:
+        raise ValidationFailed(errors)
     uscc = normalise_uscc(uscc)
     if session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first() is not None:
         raise DuplicateUscc()
@@ -58,6 +121,10 @@ def register(
         is_branch=is_branch,
         contact_name=contact_name,
         contact_mobile=normalise_mobile(contact_mobile),
+        contact_email=contact_email,
+        licence_valid_from=licence_valid_from,
+        licence_valid_until=licence_valid_until,
+        licence_regions=_dedup(licence_regions) or [filing_rules.city_code(region_code)],
     )
     session.add(enterprise)
     session.flush()
@@ -68,6 +135,7 @@ def register(
         jurisdiction=region_code,
         display_name=name,
         enterprise_id=enterprise.id,
+        email=contact_email,
         mobile=enterprise.contact_mobile,
         is_owner=True,
     )
@@ -85,6 +153,26 @@ def register(
     return enterprise
 
 
+def present(enterprise: Enterprise) -> EnterprisePublic:
+    """The enterprise as staff and its own accounts see it: status label, licensed area (the
+    city when none is recorded) and the change awaiting review, if any."""
+    pending = (
+        PendingChange(fields=enterprise.pending_change, requested_at=enterprise.change_requested_at)
+        if enterprise.pending_change is not None and enterprise.change_requested_at is not None
+        else None
+    )
+    return EnterprisePublic.model_validate(
+        {
+            **enterprise.model_dump(),
+            "status_label": EnterpriseStatus(enterprise.status).label,
+            "licence_regions": filing_rules.licensed_regions(
+                region_code=enterprise.region_code, licence_regions=enterprise.licence_regions
+            ),
+            "pending_change": pending,
+        }
+    )
+
+
 def get_within(
     session: Session, enterprise_id: int, *, within: str, for_update: bool = False
 ) -> Enterprise:
@@ -92,6 +180,35 @@ def get_within(
     enterprise = session.get(Enterprise, enterprise_id, with_for_update=for_update)
     if enterprise is None or not regions.covers(within, enterprise.region_code):
         raise NotFound("企业不存在")
+    return enterprise
+
+
+def get_visible(
+    session: Session, enterprise_id: int, *, user: User, for_update: bool = False
+) -> Enterprise:
+    """Staff see the enterprises in their jurisdiction; an operator sees its own only."""
+    if user.role == Role.OPERATOR:
+        if user.enterprise_id != enterprise_id:
+            raise NotFound("企业不存在")
+        enterprise = session.get(Enterprise, enterprise_id, with_for_update=for_update)
+        if enterprise is None:
+            raise NotFound("企业不存在")
+        return enterprise
+    if user.role not in (Role.REVIEWER, Role.ADMIN):
+        raise NotFound("企业不存在")
+    return get_within(session, enterprise_id, within=user.jurisdiction, for_update=for_update)
+
+
+def get_owned(session: Session, enterprise_id: int, *, user: User) -> Enterprise:
+    """The caller's own enterprise, for its owner account; 404 for anyone else's, 403 for a
+    non-owner account of it."""
+    if user.role != Role.OPERATOR or user.enterprise_id != enterprise_id:
+        raise NotFound("企业不存在")
+    enterprise = session.get(Enterprise, enterprise_id, with_for_update=True)
+    if enterprise is None:
+        raise NotFound("企业不存在")
+    if not user.is_owner:
+        raise Forbidden("只有企业的主账号可以修改企业登记信息")
     return enterprise
 
 
@@ -104,9 +221,57 @@ def list_within(session: Session, *, within: str, status: str | None = None) -> 
     return list(session.exec(query.order_by(col(Enterprise.id))).all())
 
 
-def approve(session: Session, enterprise: Enterprise, *, approver: User) -> Enterprise:
+def _apply_licence(
+    session: Session, enterprise: Enterprise, licence: dict[str, Any]
+) -> dict[str, Any]:
+    """Sets the licence fields given (validated together with those kept); returns them as JSON."""
+    valid_from, valid_until = _check_licence_fields(session, enterprise, licence)
+    if "licence_valid_from" in licence:
+        enterprise.licence_valid_from = valid_from
+    if "licence_valid_until" in licence:
+        enterprise.licence_valid_until = valid_until
+    if licence.get("licence_regions"):
+        enterprise.licence_regions = _dedup(licence["licence_regions"])
+    return _jsonable(licence)
+
+
+def _check_licence_fields(
+    session: Session, enterprise: Enterprise, licence: dict[str, Any]
+) -> tuple[date | None, date | None]:
+    """The validity the enterprise would have with `licence` applied, checked together with
+    the regions given (422 with every problem at once)."""
+    valid_from = licence.get("licence_valid_from", enterprise.licence_valid_from)
+    valid_until = licence.get("licence_valid_until", enterprise.licence_valid_until)
+    errors = _licence_errors(
+        session,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        licence_regions=licence.get("licence_regions"),
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    return valid_from, valid_until
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+
+
+def approve(
+    session: Session,
+    enterprise: Enterprise,
+    *,
+    approver: User,
+    licence: dict[str, Any] | None = None,
+) -> Enterprise:
+    """Approves a pending registration, with the licence data the reviewer fills or corrects."""
     if enterprise.status != EnterpriseStatus.PENDING:
-        raise InvalidTransition("该企业已审核通过")
+        raise InvalidTransition(
+            "该企业已审核通过"
+            if enterprise.status == EnterpriseStatus.APPROVED
+            else "只能批准待审核的企业登记"
+        )
+    filled = _apply_licence(session, enterprise, licence or {})
     enterprise.status = EnterpriseStatus.APPROVED
     enterprise.approved_at = clock.now()
     enterprise.approved_by_id = approver.id
@@ -119,6 +284,168 @@ def approve(session: Session, enterprise: Enterprise, *, approver: User) -> Ente
         entity="enterprise",
         entity_id=enterprise.id,
         region_code=enterprise.region_code,
+        data={"uscc": enterprise.uscc, **filled},
+    )
+    notices.enterprise_approved(session, enterprise)
+    return enterprise
+
+
+def reject(session: Session, enterprise: Enterprise, *, reviewer: User, reason: str) -> Enterprise:
+    """A pending registration is refused, with the reason its owner sees."""
+    if enterprise.status != EnterpriseStatus.PENDING:
+        raise InvalidTransition("只能驳回待审核的企业登记")
+    enterprise.status = EnterpriseStatus.REJECTED
+    enterprise.rejection_reason = reason
+    enterprise.rejected_at = clock.now()
+    session.add(enterprise)
+    session.flush()
+    audit.append(
+        session,
+        actor_id=reviewer.id,
+        action="enterprise.reject",
+        entity="enterprise",
+        entity_id=enterprise.id,
+        region_code=enterprise.region_code,
+        data={"uscc": enterprise.uscc, "reason": reason},
+    )
+    notices.enterprise_rejected(session, enterprise, reason)
+    return enterprise
+
+
+def resubmit(session: Session, enterprise: Enterprise, *, owner: User) -> Enterprise:
+    """The owner sends a rejected (and corrected) registration back for approval. The last
+    rejection's reason stays on record for the reviewer."""
+    if enterprise.status != EnterpriseStatus.REJECTED:
+        raise InvalidTransition("只能重新提交已被驳回的企业登记")
+    enterprise.status = EnterpriseStatus.PENDING
+    session.add(enterprise)
+    session.flush()
+    audit.append(
+        session,
+        actor_id=owner.id,
+        action="enterprise.resubmit",
+        entity="enterprise",
+        entity_id=enterprise.id,
+        region_code=enterprise.region_code,
         data={"uscc": enterprise.uscc},
     )
+    return enterprise
+
+
+def _check_uscc_free(session: Session, enterprise: Enterprise, uscc: str) -> str:
+    uscc = normalise_uscc(uscc)
+    other = session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+    if other is not None and other.id != enterprise.id:
+        raise DuplicateUscc()
+    return uscc
+
+
+def _audit(session: Session, enterprise: Enterprise, actor: User, action: str, data: Any) -> None:
+    audit.append(
+        session,
+        actor_id=actor.id,
+        action=action,
+        entity="enterprise",
+        entity_id=enterprise.id,
+        region_code=enterprise.region_code,
+        data=data,
+    )
+
+
+def update(
+    session: Session, enterprise: Enterprise, *, owner: User, patch: dict[str, Any]
+) -> Enterprise:
+    """The owner's edit (fields given only). Pending or rejected: every registration field
+    applies at once. Approved: contact fields apply at once; name, USCC, licence number and
+    licence validity/area become one change awaiting a reviewer (409 while another waits)."""
+    patch = {k: v for k, v in patch.items() if k in REGISTRATION_FIELDS}
+    if "contact_mobile" in patch:
+        patch["contact_mobile"] = normalise_mobile(patch["contact_mobile"])
+    if enterprise.status != EnterpriseStatus.APPROVED:
+        if "region_code" in patch and regions.get_region(session, patch["region_code"]) is None:
+            raise ValidationFailed.single("region_code", "unknown_region", "所在地区代码不存在")
+        if "uscc" in patch:
+            patch["uscc"] = _check_uscc_free(session, enterprise, patch["uscc"])
+        licence = {k: patch.pop(k) for k in LICENCE_FIELDS if k in patch}
+        filled = _apply_licence(session, enterprise, licence)
+        for key, value in patch.items():
+            setattr(enterprise, key, value)
+        if "region_code" in patch and not licence.get("licence_regions"):
+            enterprise.licence_regions = [filing_rules.city_code(enterprise.region_code)]
+        if "region_code" in patch:
+            owner.jurisdiction = enterprise.region_code
+            session.add(owner)
+        session.add(enterprise)
+        session.flush()
+        _audit(session, enterprise, owner, "enterprise.correct", {**_jsonable(patch), **filled})
+        return enterprise
+    fixed = sorted(k for k in ("region_code", "is_branch") if k in patch)
+    if fixed:
+        raise ValidationFailed(
+            [FieldError(key, "validation_error", "企业登记已批准，此项不能修改") for key in fixed]
+        )
+    contact = {k: patch[k] for k in CONTACT_FIELDS if k in patch}
+    reviewed = {k: patch[k] for k in (*REVIEWED_FIELDS, "licence_regions") if k in patch}
+    if reviewed:
+        if enterprise.pending_change is not None:
+            raise ChangeAlreadyPending()
+        if "uscc" in reviewed:
+            reviewed["uscc"] = _check_uscc_free(session, enterprise, reviewed["uscc"])
+        _check_licence_fields(session, enterprise, reviewed)
+        if "licence_regions" in reviewed and not reviewed["licence_regions"]:
+            del reviewed["licence_regions"]
+    for key, value in contact.items():
+        setattr(enterprise, key, value)
+    if contact:
+        _audit(session, enterprise, owner, "enterprise.contact_update", contact)
+    if reviewed:
+        enterprise.pending_change = _jsonable(reviewed)
+        enterprise.change_requested_at = clock.now()
+        _audit(session, enterprise, owner, "enterprise.change_requested", enterprise.pending_change)
+    session.add(enterprise)
+    session.flush()
+    return enterprise
+
+
+def review_change(
+    session: Session,
+    enterprise: Enterprise,
+    *,
+    reviewer: User,
+    decision: ChangeDecision,
+    reason: str | None,
+) -> Enterprise:
+    """A reviewer decides the open change. Accepted, it applies; a new name reissues every
+    receipt in force (a new revision each, the old receipt superseded)."""
+    change = enterprise.pending_change
+    if change is None:
+        raise InvalidTransition("该企业没有待审核的登记信息变更")
+    if decision == ChangeDecision.ACCEPT:
+        if "uscc" in change:
+            change["uscc"] = _check_uscc_free(session, enterprise, change["uscc"])
+        old_name = enterprise.name
+        for key in ("name", "uscc", "licence_no"):
+            if key in change:
+                setattr(enterprise, key, change[key])
+        licence: dict[str, Any] = {
+            key: date.fromisoformat(change[key]) if change[key] else None
+            for key in ("licence_valid_from", "licence_valid_until")
+            if key in change
+        }
+        if "licence_regions" in change:
+            licence["licence_regions"] = change["licence_regions"]
+        _apply_licence(session, enterprise, licence)
+    enterprise.pending_change = None
+    enterprise.change_requested_at = None
+    session.add(enterprise)
+    session.flush()
+    _audit(
+        session,
+        enterprise,
+        reviewer,
+        f"enterprise.change_{'accepted' if decision == ChangeDecision.ACCEPT else 'rejected'}",
+        {"change": change, "reason": reason},
+    )
+    if decision == ChangeDecision.ACCEPT and enterprise.name != old_name:
+        actions.reissue_receipts(session, enterprise, actor=reviewer)
     return enterprise

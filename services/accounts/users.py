@@ -162,8 +162,19 @@ def finish_login(session: Session, attempt: LoginAttempt, *, matched: bool) -> U
     if user.enterprise_id is not None:
         # A cancelled licence leaves the enterprise approved: its operators keep reading their
         # (lapsed) filings and notices.
+        # The owner of a pending or rejected registration logs in to see, correct and resubmit
+        # it (every other operator endpoint then answers 403 `enterprise_not_approved`).
         enterprise = session.get(Enterprise, user.enterprise_id)
-        if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
+        applicant = (
+            user.is_owner
+            and enterprise is not None
+            and enterprise.status
+            in (
+                EnterpriseStatus.PENDING,
+                EnterpriseStatus.REJECTED,
+            )
+        )
+        if enterprise is None or (enterprise.status != EnterpriseStatus.APPROVED and not applicant):
             raise AccountPending()
     throttling.clear(session, user_key)
     return user
@@ -252,6 +263,77 @@ def update_user(
             entity="user",
             entity_id=user.id,
             data=changes,
+            region_code=user.jurisdiction,
+        )
+    return user
+
+
+# --- self-service ---------------------------------------------------------------------------
+
+
+class WrongCurrentPassword(ValidationFailed):
+    def __init__(self) -> None:
+        super().__init__([FieldError("current_password", "invalid_credentials", "当前密码不正确")])
+
+
+def enterprise_status(session: Session, user: User) -> str | None:
+    """An operator's enterprise's status (SPEC §4.1 `GET /auth/me`); None for staff."""
+    if user.enterprise_id is None:
+        return None
+    enterprise = session.get(Enterprise, user.enterprise_id)
+    return enterprise.status if enterprise is not None else None
+
+
+def password_change_key(user: User) -> str:
+    """Failed current-password checks count with failed logins of the same username: the
+    change form is no second, unthrottled oracle for the password."""
+    return throttling.login_user_key(user.username)
+
+
+def check_password_change_allowed(session: Session, user: User) -> None:
+    """429 while the username is locked (by failed logins or failed current-password checks)."""
+    throttling.check(session, [password_change_key(user)])
+
+
+def update_self(
+    session: Session,
+    user: User,
+    *,
+    contacts: dict[str, str | None],
+    verified_hash: str | None = None,
+    matched: bool = False,
+    new_password_hash: str | None = None,
+) -> User | WrongCurrentPassword:
+    """The caller's own contact details and password. For a new password, `verified_hash` is
+    the hash the current password was checked against (outside the transaction) and `matched`
+    the outcome; a failure is counted and returned (not raised: the count must be committed),
+    and nothing else changes. A new password ends every token of the account (this one too)."""
+    changed: list[str] = []
+    if new_password_hash is not None:
+        key = password_change_key(user)
+        throttling.check(session, [key], for_update=True)
+        session.get(User, user.id, with_for_update=True, populate_existing=True)
+        if not matched or user.password_hash != verified_hash:
+            throttling.hit(session, key, throttling.login_per_user())
+            return WrongCurrentPassword()
+        throttling.clear(session, key)
+        user.password_hash = new_password_hash
+        user.token_version += 1
+        changed.append("password")
+    for name in ("email", "mobile"):
+        if name in contacts and contacts[name] != getattr(user, name):
+            setattr(user, name, contacts[name])
+            changed.append(name)
+    session.add(user)
+    session.flush()
+    if changed:
+        audit.append(
+            session,
+            actor_id=user.id,
+            action="user.self_update",
+            entity="user",
+            entity_id=user.id,
+            data={"changed": changed},  # which fields, never their values
             region_code=user.jurisdiction,
         )
     return user

@@ -1,5 +1,6 @@
-"""Who may see a filing (SPEC §2): an operator its enterprise's, staff their jurisdiction's; who
-may act on it; and its ETag / If-Match version check.
+"""Who may see a filing (SPEC §2): an operator its enterprise's, staff their jurisdiction's, an
+inspector (reading only) those its team inspects until the inspection is closed; who may act on
+it; and its ETag / If-Match version check.
 
 Staff see a filing when their jurisdiction covers its county in force (`Filing.county_code`) or
 the county its open change moves it to. They decide a submission (accept, return) only when they
@@ -16,11 +17,13 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.vocabulary import STAFF_ROLES, Role
+from models.base import pk
 from models.filing import (
     Filing,
     FilingRevision,
 )
 from models.user import User
+from services.inspections import assignments
 from services.reference import regions
 
 
@@ -32,9 +35,12 @@ def _open_change_county(session: Session, filing: Filing) -> str | None:
     return change.county_code if change is not None else None
 
 
-def can_see(session: Session, user: User, filing: Filing) -> bool:
+def can_see(session: Session, user: User, filing: Filing, *, writing: bool = False) -> bool:
     if user.role == Role.OPERATOR:
         return filing.enterprise_id == user.enterprise_id
+    if user.role == Role.INSPECTOR:
+        # Reads only, while the caller's team has the outlet's inspection open (SPEC §4.1).
+        return not writing and assignments.inspects(session, user, pk(filing))
     if user.role in STAFF_ROLES:
         if regions.covers(user.jurisdiction, filing.county_code):
             return True
@@ -48,7 +54,7 @@ def get_for(session: Session, filing_id: int, user: User, *, for_update: bool = 
     filing = session.get(
         Filing, filing_id, with_for_update=for_update, populate_existing=for_update
     )
-    if filing is None or not can_see(session, user, filing):
+    if filing is None or not can_see(session, user, filing, writing=for_update):
         raise NotFound("备案记录不存在")
     return filing
 

@@ -46,8 +46,10 @@ from services.filings.queries import (
     shown_revision,
     working_revision,
 )
+from services.notifications import events as notices
 from services.oversight import audit
 from services.receipts import directory, issuing
+from services.reference import calendar as working_calendar
 from services.reference import regions
 
 
@@ -91,6 +93,21 @@ def _enterprise(session: Session, filing: Filing) -> Enterprise:
     return enterprise
 
 
+def _check_licence(enterprise: Enterprise, *, county_code: str, township_code: str) -> None:
+    """422 `outside_licence_scope` when the outlet lies outside the operator's licensed area or
+    today (Beijing date) is outside the licence's validity; an unknown validity does not block."""
+    filing_rules.check_licence_scope(
+        county_code=county_code,
+        township_code=township_code,
+        licensed=filing_rules.licensed_regions(
+            region_code=enterprise.region_code, licence_regions=enterprise.licence_regions
+        ),
+        valid_from=enterprise.licence_valid_from,
+        valid_until=enterprise.licence_valid_until,
+        today=clock.today(),
+    )
+
+
 def create(session: Session, *, operator: User, raw: dict[str, Any]) -> Filing:
     enterprise = session.get(Enterprise, operator.enterprise_id)
     if enterprise is None:
@@ -98,6 +115,11 @@ def create(session: Session, *, operator: User, raw: dict[str, Any]) -> Filing:
     if enterprise.licence_cancelled_at is not None:
         raise LicenceCancelled()
     data = _validated_content(session, raw)
+    _check_licence(
+        enterprise,
+        county_code=data["outlet"]["county_code"],
+        township_code=data["outlet"]["township_code"],
+    )
     filing = Filing(
         enterprise_id=pk(enterprise),
         county_code=data["outlet"]["county_code"],
@@ -150,6 +172,11 @@ def update(session: Session, filing: Filing, *, actor: User, patch: dict[str, An
             )
         rev.changed_on = _changed_on(patch["changed_on"])
     data = _validated_content(session, filing_rules.merge(content_of(rev), sections))
+    _check_licence(
+        _enterprise(session, filing),
+        county_code=data["outlet"]["county_code"],
+        township_code=data["outlet"]["township_code"],
+    )
     _apply_content(session, rev, data)
     if filing.current_revision_id is None:
         filing.county_code = rev.county_code
@@ -185,6 +212,7 @@ def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
     )
     if missing:
         raise MissingDocuments(missing)
+    _check_licence(enterprise, county_code=rev.county_code, township_code=rev.township_code)
     today = clock.today()
     is_change = filing.current_revision_id is not None
     if is_change:
@@ -206,7 +234,9 @@ def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
             submitted_on=today, started_on=started_on, allowed_days=allowed
         )
     rev.submitted_at = clock.now()
-    rev.review_due_on, rev.return_due_on = filing_rules.deadlines(today)
+    rev.review_due_on, rev.return_due_on = filing_rules.deadlines(
+        today, working_calendar.current(session)
+    )
     rev.status = new_status
     session.add(rev)
     if not is_change:
@@ -229,7 +259,7 @@ def _record_decision(session: Session, filing: Filing, rev: FilingRevision, acti
     assert rev.submitted_at is not None
     submitted_on = aware(rev.submitted_at).astimezone(clock.CHINA_TZ).date()
     decided_on = clock.today()
-    days = working_days_between(submitted_on, decided_on)
+    days = working_days_between(submitted_on, decided_on, working_calendar.current(session))
     limit = (
         filing_rules.REVIEW_WORKING_DAYS
         if action == Decision.ACCEPT
@@ -294,6 +324,7 @@ def accept(session: Session, filing: Filing, *, reviewer: User) -> Filing:
         to_status=new_status,
         detail={"receipt_no": rev.receipt_no},
     )
+    notices.filing_accepted(session, filing, rev)
     return filing
 
 
@@ -336,6 +367,7 @@ def return_for_correction(
         to_status=new_status,
         detail={"corrections": items},
     )
+    notices.filing_returned(session, filing, rev)
     return filing
 
 
@@ -366,21 +398,7 @@ def open_new_change(
     )
     session.add(change)
     session.flush()
-    for code in current.outlet["brands"]:
-        session.add(RevisionBrand(revision_id=pk(change), brand_code=code))
-    for document in documents_of(session, pk(current)):
-        session.add(
-            Document(
-                revision_id=pk(change),
-                kind=document.kind,
-                filename=document.filename,
-                content_type=document.content_type,
-                size=document.size,
-                sha256=document.sha256,
-                uploaded_by_id=document.uploaded_by_id,
-                uploaded_at=document.uploaded_at,
-            )
-        )
+    _copy_brands_and_documents(session, current, change)
     filing.open_revision_id = change.id
     record_event(
         session,
@@ -431,6 +449,7 @@ def _end(
         to_status=new_status,
         detail=detail,
     )
+    notices.filing_ended(session, filing, action, reason)
     return filing
 
 
@@ -487,3 +506,98 @@ def cancel_licence(
         _end(session, filing, action=FilingAction.LAPSE, actor=actor, reason=reason)
         for filing in filed
     ]
+
+
+def reissue_receipts(session: Session, enterprise: Enterprise, *, actor: User) -> list[Filing]:
+    """The operator's name changed: each receipt in force is reissued as a new revision (same
+    outlet, the new operator name, a new receipt number); the old receipt is `superseded`.
+
+    An open change keeps its place after the new revision (it is renumbered one up).
+    """
+    filed = session.exec(
+        select(Filing)
+        .where(Filing.enterprise_id == enterprise.id, Filing.status == FilingStatus.FILED)
+        .order_by(col(Filing.id))
+        .with_for_update()
+    ).all()
+    for filing in filed:
+        current = shown_revision(session, filing)
+        assert filing.filing_no is not None, "a filed filing has its number"
+        number = current.number + 1
+        change = open_change(session, filing)
+        if change is not None:
+            change.number = number + 1
+            session.add(change)
+            session.flush()
+        now = clock.now()
+        rev = FilingRevision(
+            filing_id=pk(filing),
+            number=number,
+            status=RevisionStatus.FILED,
+            outlet=dict(current.outlet),
+            person_in_charge=dict(current.person_in_charge),
+            partner=dict(current.partner) if current.partner else None,
+            outlet_name=current.outlet_name,
+            address=current.address,
+            county_code=current.county_code,
+            township_code=current.township_code,
+            opened_on=current.opened_on,
+            changed_on=current.changed_on,
+            change_reason="开办者名称变更，换发回执",
+            late=current.late,
+            submitted_at=current.submitted_at,
+            review_due_on=current.review_due_on,
+            return_due_on=current.return_due_on,
+            decided_at=now,
+            decided_by_id=actor.id,
+            receipt_no=numbering.receipt_number(filing.filing_no, number),
+        )
+        session.add(rev)
+        session.flush()
+        _copy_brands_and_documents(session, current, rev)
+        current.status = RevisionStatus.SUPERSEDED
+        session.add(current)
+        filing.current_revision_id = rev.id
+        session.add(filing)
+        session.flush()
+        issuing.issue(session, filing, rev, enterprise)
+        directory.refresh(session, filing)
+        record_event(
+            session,
+            filing,
+            rev,
+            action=FilingAction.REISSUE,
+            actor=actor,
+            from_status=FilingStatus.FILED,
+            to_status=FilingStatus.FILED,
+            detail={
+                "receipt_no": rev.receipt_no,
+                "superseded_receipt_no": current.receipt_no,
+                "operator_name": enterprise.name,
+            },
+        )
+    if filed:
+        issuing.announce_change(session)
+    return list(filed)
+
+
+def _copy_brands_and_documents(
+    session: Session, source: FilingRevision, target: FilingRevision
+) -> None:
+    """A new revision starts with its source's brands and documents (the files are shared:
+    stored once by hash)."""
+    for code in source.outlet["brands"]:
+        session.add(RevisionBrand(revision_id=pk(target), brand_code=code))
+    for document in documents_of(session, pk(source)):
+        session.add(
+            Document(
+                revision_id=pk(target),
+                kind=document.kind,
+                filename=document.filename,
+                content_type=document.content_type,
+                size=document.size,
+                sha256=document.sha256,
+                uploaded_by_id=document.uploaded_by_id,
+                uploaded_at=document.uploaded_at,
+            )
+        )

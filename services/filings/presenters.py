@@ -4,13 +4,22 @@ from collections.abc import Sequence
 
 from sqlmodel import Session
 
+from core import clock
 from domain.vocabulary import RevisionStatus
-from models.base import pk
+from models.base import aware, pk
+from models.enterprise import Enterprise
 from models.filing import Filing, FilingRevision
 from schemas.common import Written
-from schemas.filings import ChangePublic, DocumentPublic, FilingPublic, FilingSummary
-from services.filings import access, queries
+from schemas.filings import (
+    ChangePublic,
+    DocumentPublic,
+    FilingPublic,
+    FilingSummary,
+    LicencePublic,
+)
+from services.filings import access, queries, rules
 from services.inspections import risk
+from services.reference import calendar as working_calendar
 
 
 def _documents(session: Session, rev: FilingRevision) -> list[DocumentPublic]:
@@ -18,6 +27,30 @@ def _documents(session: Session, rev: FilingRevision) -> list[DocumentPublic]:
         DocumentPublic.model_validate(document, from_attributes=True)
         for document in queries.documents_of(session, pk(rev))
     ]
+
+
+def _provisional(session: Session, rev: FilingRevision) -> bool:
+    """Whether the revision's review deadline was counted Monday to Friday (SPEC §1)."""
+    if rev.submitted_at is None or rev.review_due_on is None:
+        return False
+    submitted_on = aware(rev.submitted_at).astimezone(clock.CHINA_TZ).date()
+    return working_calendar.is_provisional(session, submitted_on, rev.review_due_on)
+
+
+def _licence(session: Session, filing: Filing) -> LicencePublic | None:
+    """The operator's licence today (SPEC §4.1)."""
+    enterprise = session.get(Enterprise, filing.enterprise_id)
+    if enterprise is None:
+        return None
+    status = rules.licence_status(
+        valid_from=enterprise.licence_valid_from,
+        valid_until=enterprise.licence_valid_until,
+        cancelled=enterprise.licence_cancelled_at is not None,
+        today=clock.today(),
+    )
+    return LicencePublic(
+        status=status, status_label=status.label, valid_until=enterprise.licence_valid_until
+    )
 
 
 def present(session: Session, filing: Filing) -> FilingPublic:
@@ -34,6 +67,7 @@ def present(session: Session, filing: Filing) -> FilingPublic:
         submitted_at=shown.submitted_at,
         review_due_on=shown.review_due_on,
         return_due_on=shown.return_due_on,
+        review_due_provisional=_provisional(session, shown),
         outlet=shown.outlet,
         person_in_charge=shown.person_in_charge,
         partner=shown.partner,
@@ -48,6 +82,7 @@ def present(session: Session, filing: Filing) -> FilingPublic:
                 late=change.late,
                 submitted_at=change.submitted_at,
                 review_due_on=change.review_due_on,
+                review_due_provisional=_provisional(session, change),
                 outlet=change.outlet,
                 person_in_charge=change.person_in_charge,
                 partner=change.partner,
@@ -57,6 +92,7 @@ def present(session: Session, filing: Filing) -> FilingPublic:
             if change is not None
             else None
         ),
+        licence=_licence(session, filing),
         closed_on=filing.closed_on,
         end_reason=filing.end_reason,
         version=filing.version,

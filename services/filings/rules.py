@@ -5,9 +5,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from domain.errors import FieldError, ValidationFailed
-from domain.vocabulary import OutletType, RegionLevel
-from domain.working_days import add_working_days
+from domain.errors import FieldError, OutsideLicenceScope, ValidationFailed
+from domain.vocabulary import LicenceStatus, OutletType, RegionLevel
+from domain.working_days import PACKAGE_ONLY, WorkingCalendar, add_working_days
 from models.brand import Brand
 from models.region import Region
 from services.reference import regions
@@ -113,11 +113,12 @@ def is_late(*, submitted_on: date, started_on: date, allowed_days: int) -> bool:
     return submitted_on > started_on + timedelta(days=allowed_days)
 
 
-def deadlines(submitted_on: date) -> tuple[date, date]:
-    """(review due, return due) for a submission made on `submitted_on`."""
+def deadlines(submitted_on: date, calendar: WorkingCalendar = PACKAGE_ONLY) -> tuple[date, date]:
+    """(review due, return due) for a submission made on `submitted_on`, counted on `calendar`
+    (`services.reference.calendar.current`: the loaded years too)."""
     return (
-        add_working_days(submitted_on, REVIEW_WORKING_DAYS),
-        add_working_days(submitted_on, RETURN_WORKING_DAYS),
+        add_working_days(submitted_on, REVIEW_WORKING_DAYS, calendar),
+        add_working_days(submitted_on, RETURN_WORKING_DAYS, calendar),
     )
 
 
@@ -133,3 +134,102 @@ def merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
             continue
         merged[section] = {**(merged.get(section) or {}), **fields}
     return merged
+
+
+# --- the operator's licence (2018 filing rules, art. 8; SPEC §1) ------------------------------
+
+
+def city_code(region_code: str) -> str:
+    """The city-level code of a region (`451102` or `451102100` → `451100`); a province's code
+    stands for itself (`450000`)."""
+    if region_code[2:4] == "00":
+        return region_code[:6]
+    return region_code[:4] + "00"
+
+
+def licensed_regions(*, region_code: str, licence_regions: list[str] | None) -> list[str]:
+    """The licensed area: the regions recorded, or (none recorded) the enterprise's city."""
+    return list(licence_regions) if licence_regions else [city_code(region_code)]
+
+
+def licence_status(
+    *,
+    valid_from: date | None,
+    valid_until: date | None,
+    cancelled: bool,
+    today: date,
+) -> LicenceStatus:
+    """`cancelled` once revoked; `unknown` without an end date; `expired` outside the validity
+    (past its end, or not yet begun); otherwise `valid`."""
+    if cancelled:
+        return LicenceStatus.CANCELLED
+    if valid_from is not None and today < valid_from:
+        return LicenceStatus.EXPIRED
+    if valid_until is None:
+        return LicenceStatus.UNKNOWN
+    return LicenceStatus.EXPIRED if today > valid_until else LicenceStatus.VALID
+
+
+def licence_scope_errors(
+    *,
+    county_code: str,
+    township_code: str,
+    licensed: list[str],
+    valid_from: date | None,
+    valid_until: date | None,
+    today: date,
+) -> list[FieldError]:
+    """Why an outlet at (county, township) may not be filed under this licence today: outside
+    every licensed region, or outside the validity (an unknown bound does not block)."""
+    errors: list[FieldError] = []
+    inside = any(
+        regions.covers(region, township_code) or regions.covers(region, county_code)
+        for region in licensed
+    )
+    if not inside:
+        errors.append(
+            FieldError(
+                "outlet.county_code",
+                "outside_licence_scope",
+                f"网点所在地不在企业快递业务经营许可的经营地域内（许可地域：{'、'.join(licensed)}）",
+            )
+        )
+    if valid_from is not None and today < valid_from:
+        errors.append(
+            FieldError(
+                "licence_valid_from",
+                "outside_licence_scope",
+                f"企业快递业务经营许可自 {valid_from.isoformat()} 起生效，目前尚未生效",
+            )
+        )
+    if valid_until is not None and today > valid_until:
+        errors.append(
+            FieldError(
+                "licence_valid_until",
+                "outside_licence_scope",
+                f"企业快递业务经营许可已于 {valid_until.isoformat()} 到期，续期后方可备案",
+            )
+        )
+    return errors
+
+
+def check_licence_scope(
+    *,
+    county_code: str,
+    township_code: str,
+    licensed: list[str],
+    valid_from: date | None,
+    valid_until: date | None,
+    today: date,
+) -> None:
+    """422 `outside_licence_scope` with every reason, or nothing."""
+    errors = licence_scope_errors(
+        county_code=county_code,
+        township_code=township_code,
+        licensed=licensed,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        today=today,
+    )
+    if errors:
+        raise OutsideLicenceScope(errors)

@@ -5,7 +5,7 @@ queue and the losers find it drawn (409)."""
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from core import clock
 from domain import draw
@@ -13,6 +13,7 @@ from domain.errors import NotEnoughInspectors, ValidationFailed
 from domain.lifecycle import next_plan_status
 from domain.vocabulary import PlanAction, SamplingMode
 from models.base import pk
+from models.filing import Filing, FilingRevision
 from models.inspection import (
     Inspection,
     InspectionMember,
@@ -20,6 +21,9 @@ from models.inspection import (
 )
 from models.user import User
 from services.inspections.plans import record_plan_change
+from services.notifications import events as notices
+
+SNAPSHOT_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -57,15 +61,40 @@ def _compute(plan: InspectionPlan, sources: list[list[int]]) -> _Drawn:
     return _Drawn(key, strata, assignments, candidates)
 
 
+def _outlets_as_drawn(session: Session, filing_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Each drawn filing's outlet name and address from its revision in force (one query per
+    thousand objects: bound parameters are limited on both databases)."""
+    found: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(filing_ids), SNAPSHOT_CHUNK):
+        rows = session.exec(
+            select(Filing.id, FilingRevision.outlet_name, FilingRevision.address)
+            .join(FilingRevision, col(FilingRevision.id) == Filing.current_revision_id)
+            .where(col(Filing.id).in_(filing_ids[start : start + SNAPSHOT_CHUNK]))
+        ).all()
+        found.update({fid: (name, address) for fid, name, address in rows if fid is not None})
+    return found
+
+
 def _store_inspections(session: Session, plan: InspectionPlan, drawn: _Drawn) -> None:
     inspector_ids = {p["certificate_no"]: p["inspector_id"] for p in plan.pool}
+    snapshots = _outlets_as_drawn(
+        session,
+        [drawn.candidates[a.filing_no][0]["filing_id"] for a in drawn.assignments],
+    )
     for assignment in drawn.assignments:
         candidate, label = drawn.candidates[assignment.filing_no]
+        # A frozen candidate whose filing has no revision in force any more (impossible today:
+        # a filing keeps its last revision when it ends) is named by its number.
+        outlet_name, outlet_address = snapshots.get(
+            candidate["filing_id"], (assignment.filing_no, "")
+        )
         inspection = Inspection(
             plan_id=pk(plan),
             m=assignment.m,
             filing_id=candidate["filing_id"],
             filing_no=assignment.filing_no,
+            outlet_name=outlet_name,
+            outlet_address=outlet_address,
             stratum=label,
             eligible=assignment.eligible,
             team=assignment.team,
@@ -104,4 +133,5 @@ def run_draw(
         action=PlanAction.DRAW,
         data={"key_string": drawn.key, "objects": len(drawn.assignments)},
     )
+    notices.inspections_drawn(session, plan)
     return plan

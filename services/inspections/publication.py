@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from models.base import aware
 from models.inspection import Inspection, InspectionItem, InspectionPlan
 from schemas.inspections import PlanItem, PublishedAssignment, PublishedPlan, PublishedResult
+from services.inspections import assignments
 
 
 def published_frame(plan: InspectionPlan) -> dict[str, Any]:
@@ -77,9 +78,13 @@ def publication(session: Session, plan: InspectionPlan) -> PublishedPlan:
             "results": [
                 PublishedResult(
                     filing_no=i.filing_no,
+                    outlet_name=i.outlet_name,
+                    outlet_address=i.outlet_address,
                     inspected_on=i.inspected_on,
                     outcome=i.outcome,
                     findings=i.findings,
+                    rectify_by=i.rectify_by,
+                    follow_up=assignments.follow_up_of(i),
                 )
                 for i in inspections
                 if i.outcome is not None

@@ -8,11 +8,12 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from domain.errors import (
+    InvalidTransition,
     NotFound,
     ValidationFailed,
 )
-from domain.vocabulary import PlanStatus
-from domain.working_days import add_working_days
+from domain.vocabulary import Outcome, PlanStatus
+from domain.working_days import PACKAGE_ONLY, WorkingCalendar, add_working_days
 from models.base import pk
 from models.inspection import (
     Inspection,
@@ -22,9 +23,12 @@ from models.inspection import (
     Inspector,
 )
 from models.user import User
+from schemas.inspections import OverdueRectification
 from schemas.oversight import OverdueResult
 from services.filings import documents as stored_files
+from services.notifications import events as notices
 from services.oversight import audit
+from services.reference import calendar as working_calendar
 from services.reference import regions
 
 RESULT_WORKING_DAYS = 20  # results are published within 20 working days of the inspection
@@ -71,9 +75,22 @@ def record_result(
     inspected_on: date,
     outcome: str,
     findings: str,
+    rectify_by: date | None = None,
 ) -> Inspection:
+    """Records (or corrects) the result. A `rectification` needs `rectify_by`, a date after the
+    inspection; once its follow-up is recorded the inspection is closed and the result stands
+    (the same result again is answered as it is, anything else is a 409)."""
+    if inspection.follow_up_outcome is not None:
+        if (inspection.inspected_on, inspection.outcome, inspection.findings) == (
+            inspected_on,
+            outcome,
+            findings,
+        ) and inspection.rectify_by == rectify_by:
+            return inspection
+        raise InvalidTransition("整改复查已记录，检查已结束，不能再修改检查结果")
     if inspected_on > clock.today():
         raise ValidationFailed.single("inspected_on", "future_date", "检查日期不能晚于今天")
+    _check_rectify_by(outcome, inspected_on, rectify_by)
     plan = session.get(InspectionPlan, inspection.plan_id)
     assert plan is not None
     if inspected_on < plan.period_start:
@@ -84,9 +101,12 @@ def record_result(
     inspection.inspected_on = inspected_on
     inspection.outcome = outcome
     inspection.findings = findings
+    inspection.rectify_by = rectify_by
     inspection.recorded_at = clock.now()
     inspection.recorded_by_id = inspector.id
-    inspection.result_due_on = add_working_days(inspected_on, RESULT_WORKING_DAYS)
+    inspection.result_due_on = add_working_days(
+        inspected_on, RESULT_WORKING_DAYS, working_calendar.current(session)
+    )
     inspection.published_on_time = clock.today() <= inspection.result_due_on
     session.add(inspection)
     session.flush()
@@ -97,6 +117,68 @@ def record_result(
         entity="inspection",
         entity_id=inspection.id,
         region_code=plan.region_code,
+        data={
+            "outcome": outcome,
+            "previous": before,
+            "inspected_on": inspected_on.isoformat(),
+            "rectify_by": rectify_by.isoformat() if rectify_by else None,
+        },
+    )
+    notices.inspection_result(session, inspection)
+    return inspection
+
+
+def _check_rectify_by(outcome: str, inspected_on: date, rectify_by: date | None) -> None:
+    if outcome == Outcome.RECTIFICATION:
+        if rectify_by is None:
+            raise ValidationFailed.single(
+                "rectify_by", "validation_error", "责令整改须填写整改期限（rectify_by）"
+            )
+        if rectify_by <= inspected_on:
+            raise ValidationFailed.single(
+                "rectify_by", "validation_error", "整改期限须晚于检查日期"
+            )
+    elif rectify_by is not None:
+        raise ValidationFailed.single(
+            "rectify_by", "validation_error", "只有责令整改的结果才有整改期限"
+        )
+
+
+def record_follow_up(
+    session: Session,
+    inspection: Inspection,
+    inspector: Inspector,
+    *,
+    inspected_on: date,
+    outcome: str,
+    findings: str,
+) -> Inspection:
+    """The follow-up check (整改复查) of a rectification, by a member of the same team: it
+    closes the inspection and is published with the result. Recording it again (a retry, or a
+    correction) replaces it; before a rectification result it is a 409."""
+    if inspection.outcome != Outcome.RECTIFICATION or inspection.inspected_on is None:
+        raise InvalidTransition("只有责令整改的检查结果才能记录整改复查")
+    if inspected_on > clock.today():
+        raise ValidationFailed.single("inspected_on", "future_date", "复查日期不能晚于今天")
+    if inspected_on < inspection.inspected_on:
+        raise ValidationFailed.single(
+            "inspected_on", "validation_error", "复查日期不能早于检查日期"
+        )
+    before = inspection.follow_up_outcome
+    inspection.follow_up_on = inspected_on
+    inspection.follow_up_outcome = outcome
+    inspection.follow_up_findings = findings
+    inspection.follow_up_recorded_at = clock.now()
+    inspection.follow_up_recorded_by_id = inspector.id
+    session.add(inspection)
+    session.flush()
+    audit.append(
+        session,
+        actor_id=inspector.user_id,
+        action="inspection.follow_up",
+        entity="inspection",
+        entity_id=inspection.id,
+        region_code=_plan_region(session, inspection),
         data={"outcome": outcome, "previous": before, "inspected_on": inspected_on.isoformat()},
     )
     return inspection
@@ -141,9 +223,9 @@ def add_evidence(
     return evidence
 
 
-def plan_results_due_on(plan: InspectionPlan) -> date:
+def plan_results_due_on(plan: InspectionPlan, calendar: WorkingCalendar = PACKAGE_ONLY) -> date:
     """When results not yet recorded become overdue: 20 working days after the plan's end."""
-    return add_working_days(plan.period_end, RESULT_WORKING_DAYS)
+    return add_working_days(plan.period_end, RESULT_WORKING_DAYS, calendar)
 
 
 def overdue(session: Session, *, within: str) -> list[OverdueResult]:
@@ -155,7 +237,8 @@ def overdue(session: Session, *, within: str) -> list[OverdueResult]:
             col(InspectionPlan.region_code).startswith(regions.region_prefix(within)),
         )
     ).all()
-    plan_due = {plan.id: plan_results_due_on(plan) for plan in plans}
+    calendar = working_calendar.current(session)
+    plan_due = {plan.id: plan_results_due_on(plan, calendar) for plan in plans}
     lapsed_plans = [plan_id for plan_id, due in plan_due.items() if today > due]
     rows = session.exec(
         select(Inspection)
@@ -178,4 +261,33 @@ def overdue(session: Session, *, within: str) -> list[OverdueResult]:
             recorded_on=inspection.recorded_at.date() if inspection.recorded_at else None,
         )
         for inspection in rows
+    ]
+
+
+def overdue_rectifications(session: Session, *, within: str) -> list[OverdueRectification]:
+    """Rectifications past their deadline (`rectify_by` before today, Beijing date) whose
+    follow-up is not recorded, in plans inside `within`, the longest overdue first."""
+    rows = session.exec(
+        select(Inspection)
+        .join(InspectionPlan, col(InspectionPlan.id) == Inspection.plan_id)
+        .where(
+            col(InspectionPlan.region_code).startswith(regions.region_prefix(within)),
+            Inspection.outcome == Outcome.RECTIFICATION,
+            col(Inspection.follow_up_outcome).is_(None),
+            col(Inspection.rectify_by) < clock.today(),
+        )
+        .order_by(col(Inspection.rectify_by), col(Inspection.id))
+    ).all()
+    return [
+        OverdueRectification(
+            inspection_id=pk(inspection),
+            plan_id=inspection.plan_id,
+            filing_no=inspection.filing_no,
+            outlet_name=inspection.outlet_name,
+            team=inspection.team,
+            inspected_on=inspection.inspected_on,
+            rectify_by=inspection.rectify_by,
+        )
+        for inspection in rows
+        if inspection.rectify_by is not None
     ]

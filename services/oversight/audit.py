@@ -196,3 +196,27 @@ def verify_within(session: Session, *, within: str) -> ChainReport:
     """`verify` for a caller: checking the chain reads every entry, so city-level staff only."""
     regions.require_city_level(within, "核验审计链须读取全市的全部记录，仅限市级管理人员")
     return verify(session)
+
+
+HEAD_STAMP_ACTION = "audit.head_stamp"
+
+
+def stamp_head(session: Session) -> AuditEntry:
+    """Appends the chain's current head (entry count, last hash, its time) as an entry of the
+    chain itself (the worker's daily job): whoever kept an earlier head, or reads a stamp, can
+    tell that a rewritten history no longer holds it (`verify(against=...)`)."""
+    if is_postgresql(session):  # the head read is the one the stamp chains onto
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+    current = head(session)
+    return append(
+        session,
+        actor_id=None,
+        action=HEAD_STAMP_ACTION,
+        entity="audit",
+        entity_id=current.entries,
+        data={
+            "previous_head": current.head_hash,
+            "entries": current.entries,
+            "head_at": _timestamp(current.at) if current.at else None,
+        },
+    )

@@ -76,13 +76,18 @@ def test_me_with_forged_token_is_401(client: TestClient, session: Session) -> No
     assert response.json()["code"] == "not_authenticated"
 
 
-def test_pending_enterprise_account_cannot_log_in_until_approved(
+def test_pending_enterprise_owner_logs_in_but_may_only_see_its_registration(
     client: TestClient, session: Session
 ) -> None:
+    # SPEC §1: the owner of a pending registration logs in to see, correct and resubmit it.
     make_enterprise(session, approved=False, username="pending-op")
-    refused = login(client, "pending-op", PASSWORD)
-    assert refused.status_code == 401
-    assert refused.json()["code"] == "account_pending"
+    token = login(client, "pending-op", PASSWORD)
+    assert token.status_code == 200
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    refused = client.get("/api/v1/filings", headers=headers)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "enterprise_not_approved"
 
 
 def test_deactivated_user_cannot_use_a_token(client: TestClient, session: Session) -> None:

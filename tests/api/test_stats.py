@@ -231,6 +231,7 @@ def data(session: Session) -> StatsData:
             inspected_on=date(2026, 11, 25),
             outcome="rectification",
             findings="未验视",
+            rectify_by=date(2026, 12, 15),
         )
     return {
         "babu": make_staff(session, role="reviewer", jurisdiction="451102"),

@@ -302,6 +302,8 @@ def make_evidence(session: Session, operator: User, sha256: str) -> None:
         m=1,
         filing_id=pk(filing),
         filing_no="451102-2026-999999",
+        outlet_name="证据测试网点",
+        outlet_address="证据测试地址",
         stratum="low",
         eligible=[],
         team=[],

@@ -1,0 +1,82 @@
+"""Notifications (SPEC §10): the in-app inbox, the outbox of e-mail/SMS deliveries, password-reset
+tokens and the lock rows of daily jobs."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Index
+from sqlmodel import CheckConstraint, Column, Field, SQLModel, Text
+
+from domain.vocabulary import DeliveryChannel, DeliveryStatus, NotificationKind
+from models.base import one_of, timestamp_field
+
+
+class Notification(SQLModel, table=True):
+    """One notice for one user, written in the transaction of the event it tells about."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", NotificationKind), name="kind"),
+        Index("ix_notification_user_id_id", "user_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id")
+    kind: str = Field(max_length=32)
+    title: str = Field(max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    link: str | None = Field(default=None, max_length=500)
+    created_at: datetime = timestamp_field()
+    read_at: datetime | None = timestamp_field(nullable=True)
+
+
+class Delivery(SQLModel, table=True):
+    """One message to send by e-mail or SMS (the outbox). A worker claims it for a lease
+    (`claimed_until`), sends it outside any transaction, then marks it sent or schedules a retry."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        CheckConstraint(one_of("channel", DeliveryChannel), name="channel"),
+        CheckConstraint(one_of("status", DeliveryStatus), name="status"),
+        CheckConstraint(one_of("kind", NotificationKind), name="kind"),
+        Index("ix_delivery_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int | None = Field(default=None, foreign_key="notification.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    kind: str = Field(max_length=32)
+    channel: str = Field(max_length=8)
+    address: str = Field(max_length=254)
+    subject: str = Field(max_length=200)
+    # Blanked once a password-reset link is sent: the raw link is kept no longer than needed.
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=8)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = timestamp_field()
+    claimed_until: datetime | None = timestamp_field(nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = timestamp_field(nullable=True)
+    created_at: datetime = timestamp_field()
+
+
+class PasswordResetToken(SQLModel, table=True):
+    """A one-time reset link's token: only its SHA-256 is stored."""
+
+    __tablename__ = "password_reset_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = timestamp_field()
+    used_at: datetime | None = timestamp_field(nullable=True)
+    created_at: datetime = timestamp_field()
+
+
+class JobRun(SQLModel, table=True):
+    """A daily job's lock: the instance whose insert of (job, day) wins runs it that day."""
+
+    __tablename__ = "job_run"
+
+    job: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
+    started_at: datetime = timestamp_field()

@@ -1,0 +1,252 @@
+"""What each event tells whom (SPEC §10). Each function is the one line a service calls in the
+transaction of its event."""
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from domain.vocabulary import DocumentKind, FilingAction, NotificationKind, Outcome, Role
+from models.base import pk
+from models.enterprise import Enterprise
+from models.filing import Filing, FilingRevision
+from models.inspection import (
+    Inspection,
+    InspectionItem,
+    InspectionMember,
+    InspectionPlan,
+    Inspector,
+)
+from models.user import User
+from services.notifications.outbox import enterprise_recipients, notify, staff_recipients
+
+# The names people see on the forms (SPEC §9) for the fields a correction may name.
+FIELD_LABELS = {
+    "outlet": "网点信息",
+    "outlet.name": "网点名称",
+    "outlet.type": "网点类型",
+    "outlet.scope": "业务范围",
+    "outlet.brands": "服务品牌",
+    "outlet.county_code": "所在县区",
+    "outlet.township_code": "所在乡镇",
+    "outlet.address": "详细地址",
+    "outlet.latitude": "纬度",
+    "outlet.longitude": "经度",
+    "outlet.opened_on": "开办日期",
+    "outlet.business_hours": "营业时间",
+    "outlet.floor_area_m2": "面积（平方米）",
+    "outlet.staff_count": "从业人数",
+    "outlet.has_cctv": "有监控设备",
+    "person_in_charge": "负责人信息",
+    "person_in_charge.name": "负责人姓名",
+    "person_in_charge.id_number": "负责人身份证号码",
+    "person_in_charge.mobile": "负责人手机号码",
+    "partner": "合作方信息",
+    "partner.name": "合作方名称",
+    "partner.id_number_or_uscc": "合作方证件号码",
+    "partner.mobile": "合作方手机号码",
+    "changed_on": "变更日期",
+}
+
+
+def correction_line(item: dict[str, str]) -> str:
+    """`字段“详细地址”：理由` or `文件“场所照片”：理由`."""
+    if item.get("document"):
+        kind = item["document"]
+        label = DocumentKind(kind).label if kind in DocumentKind.values() else kind
+        return f"文件“{label}”：{item.get('reason', '')}"
+    field = item.get("field", "")
+    return f"字段“{FIELD_LABELS.get(field, field)}”：{item.get('reason', '')}"
+
+
+def _operators(session: Session, filing: Filing) -> list[User]:
+    return enterprise_recipients(session, filing.enterprise_id)
+
+
+def filing_returned(session: Session, filing: Filing, rev: FilingRevision) -> None:
+    lines = [f"{n}. {correction_line(item)}" for n, item in enumerate(rev.corrections, 1)]
+    body = f"网点“{rev.outlet_name}”的备案材料需补正后重新提交，共 {len(lines)} 项：\n" + "\n".join(
+        lines
+    )
+    notify(
+        session,
+        _operators(session, filing),
+        kind=NotificationKind.FILING_RETURNED,
+        title=f"备案退回补正：{rev.outlet_name}",
+        body=body,
+        link=f"/my/filings/{pk(filing)}",
+    )
+
+
+def filing_accepted(session: Session, filing: Filing, rev: FilingRevision) -> None:
+    notify(
+        session,
+        _operators(session, filing),
+        kind=NotificationKind.FILING_ACCEPTED,
+        title=f"备案通过：{rev.outlet_name}",
+        body=(
+            f"网点“{rev.outlet_name}”已备案，备案编号 {filing.filing_no}，"
+            f"回执编号 {rev.receipt_no}。任何人可凭回执编号在线核验。"
+        ),
+        link=f"/verify/{rev.receipt_no}",
+    )
+
+
+def filing_ended(session: Session, filing: Filing, action: str, reason: str) -> None:
+    """A revocation or a lapse (a closure is the operator's own act: no notice)."""
+    if action == FilingAction.REVOKE:
+        kind, title, what = NotificationKind.FILING_REVOKED, "备案被撤销", "已被撤销"
+    elif action == FilingAction.LAPSE:
+        kind, title = NotificationKind.FILING_LAPSED, "备案失效"
+        what = "因快递业务经营许可注销而失效"
+    else:
+        return
+    name = _outlet_name(session, filing)
+    notify(
+        session,
+        _operators(session, filing),
+        kind=kind,
+        title=f"{title}：{name}",
+        body=f"网点“{name}”（备案编号 {filing.filing_no}）的备案{what}。原因：{reason}",
+        link=f"/my/filings/{pk(filing)}",
+    )
+
+
+def _outlet_name(session: Session, filing: Filing) -> str:
+    rev_id = filing.current_revision_id or filing.open_revision_id
+    rev = session.get(FilingRevision, rev_id) if rev_id else None
+    return rev.outlet_name if rev else str(filing.filing_no)
+
+
+def enterprise_approved(session: Session, enterprise: Enterprise) -> None:
+    notify(
+        session,
+        enterprise_recipients(session, pk(enterprise)),
+        kind=NotificationKind.ENTERPRISE_APPROVED,
+        title="企业登记已批准",
+        body=f"“{enterprise.name}”的企业登记已审核通过，现在可以办理网点备案。",
+        link="/my/filings",
+    )
+
+
+def enterprise_rejected(session: Session, enterprise: Enterprise, reason: str) -> None:
+    notify(
+        session,
+        enterprise_recipients(session, pk(enterprise)),
+        kind=NotificationKind.ENTERPRISE_REJECTED,
+        title="企业登记被驳回",
+        body=f"“{enterprise.name}”的企业登记被驳回，请修改后重新提交。原因：{reason}",
+        link="/register",
+    )
+
+
+def _item_names(session: Session, codes: Iterable[str]) -> str:
+    codes = list(codes)
+    names = {
+        item.code: item.name
+        for item in session.exec(
+            select(InspectionItem).where(col(InspectionItem.code).in_(codes))
+        ).all()
+    }
+    return "、".join(names.get(code, code) for code in codes)
+
+
+def _team_users(session: Session, inspection: Inspection) -> list[User]:
+    return list(
+        session.exec(
+            select(User)
+            .join(Inspector, col(Inspector.user_id) == col(User.id))
+            .join(InspectionMember, col(InspectionMember.inspector_id) == col(Inspector.id))
+            .where(InspectionMember.inspection_id == pk(inspection))
+            .order_by(col(User.id))
+        ).all()
+    )
+
+
+def _period(plan: InspectionPlan) -> str:
+    return f"{plan.period_start.isoformat()} 至 {plan.period_end.isoformat()}"
+
+
+def inspections_drawn(session: Session, plan: InspectionPlan) -> None:
+    """Each drawn outlet's operator learns it was drawn; each team member its assignment."""
+    items = _item_names(session, plan.item_codes)
+    inspections = session.exec(
+        select(Inspection).where(Inspection.plan_id == pk(plan)).order_by(col(Inspection.m))
+    ).all()
+    for inspection in inspections:
+        filing = session.get(Filing, inspection.filing_id)
+        assert filing is not None
+        name = _outlet_name(session, filing)
+        notify(
+            session,
+            _operators(session, filing),
+            kind=NotificationKind.INSPECTION_NOTICE,
+            title=f"抽查通知：{name}",
+            body=(
+                f"网点“{name}”（备案编号 {inspection.filing_no}）在“{plan.name}”中被随机抽取。"
+                f"检查事项：{items}；检查期间：{_period(plan)}；"
+                f"检查组执法证号：{'、'.join(inspection.team)}。"
+                "请备好备案回执、营业执照、场所及收寄验视等相关记录，配合检查。"
+            ),
+            link=f"/inspection-plans/{pk(plan)}",
+        )
+        notify(
+            session,
+            _team_users(session, inspection),
+            kind=NotificationKind.INSPECTION_NOTICE,
+            title=f"检查任务：{name}",
+            body=(
+                f"您被随机选派检查网点“{name}”（备案编号 {inspection.filing_no}）。"
+                f"检查事项：{items}；检查期间：{_period(plan)}。"
+            ),
+            link=f"/inspector/tasks/{pk(inspection)}",
+        )
+
+
+def inspection_result(session: Session, inspection: Inspection) -> None:
+    filing = session.get(Filing, inspection.filing_id)
+    assert filing is not None
+    name = _outlet_name(session, filing)
+    outcome = Outcome(inspection.outcome).label if inspection.outcome else ""
+    notify(
+        session,
+        _operators(session, filing),
+        kind=NotificationKind.INSPECTION_RESULT,
+        title=f"抽查结果：{name}",
+        body=(
+            f"网点“{name}”（备案编号 {inspection.filing_no}）的抽查结果：{outcome}。"
+            f"检查日期：{inspection.inspected_on}。检查情况：{inspection.findings or ''}"
+        ),
+        link=f"/inspection-plans/{inspection.plan_id}",
+    )
+
+
+def review_due_soon(session: Session, rev: FilingRevision, due_on: date) -> None:
+    notify(
+        session,
+        staff_recipients(session, Role.REVIEWER, rev.county_code),
+        kind=NotificationKind.REVIEW_DUE_SOON,
+        title=f"审核即将到期：{rev.outlet_name}",
+        body=f"网点“{rev.outlet_name}”的备案须在 {due_on.isoformat()} 前办结，仅剩一个工作日。",
+        link=f"/review/filings/{rev.filing_id}",
+    )
+
+
+def result_overdue(session: Session, inspection: Inspection, due_on: date) -> None:
+    plan = session.get(InspectionPlan, inspection.plan_id)
+    assert plan is not None
+    recipients = [
+        *_team_users(session, inspection),
+        *staff_recipients(session, Role.ADMIN, plan.region_code),
+    ]
+    notify(
+        session,
+        recipients,
+        kind=NotificationKind.RESULT_OVERDUE,
+        title=f"检查结果逾期未公示：{inspection.filing_no}",
+        body=(
+            f"“{plan.name}”中对网点（备案编号 {inspection.filing_no}）的检查结果应在 "
+            f"{due_on.isoformat()} 前公示，现已逾期。"
+        ),
+        link=f"/inspector/tasks/{pk(inspection)}",
+    )

@@ -1,0 +1,107 @@
+"""Daily jobs, run by the worker once per day across every instance.
+
+The lock is a row: the transaction whose insert of (job, China date) into `job_run` wins runs
+the job, in that same transaction; the others insert nothing and skip. A job that fails rolls
+its row back, so the next round tries again.
+"""
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from core import clock
+from core.db import is_postgresql, session_scope
+from domain.vocabulary import PlanStatus, RevisionStatus
+from domain.working_days import add_working_days
+from models.filing import FilingRevision
+from models.inspection import Inspection, InspectionPlan
+from models.notification import JobRun
+from services.inspections.results import plan_results_due_on
+from services.notifications import delivery, events
+from services.oversight import audit
+from services.reference import calendar as working_calendar
+
+REVIEW_DUE_SOON = "review_due_soon"
+RESULT_OVERDUE = "result_overdue"
+AUDIT_HEAD_STAMP = "audit_head_stamp"
+
+
+def acquire(session: Session, job: str, day: date) -> bool:
+    """Inserts the (job, day) lock row; True when this transaction's insert won."""
+    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
+    result = session.execute(
+        insert(JobRun)
+        .values(job=job, day=day, started_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["job", "day"])
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+def previous_run(session: Session, job: str, day: date) -> date | None:
+    return session.exec(
+        select(func.max(JobRun.day)).where(JobRun.job == job, col(JobRun.day) < day)
+    ).one()
+
+
+def review_due_soon(session: Session, today: date) -> int:
+    """Reviewers learn of each submission whose review is due on the next working day."""
+    due_on = add_working_days(today, 1, working_calendar.current(session))
+    revisions = session.exec(
+        select(FilingRevision)
+        .where(
+            FilingRevision.status == RevisionStatus.SUBMITTED,
+            FilingRevision.review_due_on == due_on,
+        )
+        .order_by(col(FilingRevision.id))
+    ).all()
+    for rev in revisions:
+        events.review_due_soon(session, rev, due_on)
+    return len(revisions)
+
+
+def result_overdue(session: Session, today: date) -> int:
+    """Inspectors and admins learn of each result that became overdue since the last run
+    (yesterday's due date on the first run): a result is overdue the day after its due date."""
+    since = previous_run(session, RESULT_OVERDUE, today) or today - timedelta(days=1)
+    calendar = working_calendar.current(session)
+    plans = session.exec(select(InspectionPlan).where(InspectionPlan.status == PlanStatus.DRAWN))
+    count = 0
+    for plan in plans.all():
+        due_on = plan_results_due_on(plan, calendar)
+        if not since <= due_on < today:
+            continue
+        missing = session.exec(
+            select(Inspection)
+            .where(Inspection.plan_id == plan.id, col(Inspection.outcome).is_(None))
+            .order_by(col(Inspection.id))
+        ).all()
+        for inspection in missing:
+            events.result_overdue(session, inspection, due_on)
+            count += 1
+    return count
+
+
+def audit_head_stamp(session: Session, _today: date) -> int:
+    audit.stamp_head(session)
+    return 1
+
+
+DAILY: dict[str, Callable[[Session, date], int]] = {
+    REVIEW_DUE_SOON: review_due_soon,
+    RESULT_OVERDUE: result_overdue,
+    AUDIT_HEAD_STAMP: audit_head_stamp,
+}
+
+
+def run_daily(session_factory: delivery.SessionFactory = session_scope) -> dict[str, int]:
+    """Runs each daily job not yet run today (China date); {job: items handled} of those run."""
+    ran: dict[str, int] = {}
+    for job, work in DAILY.items():
+        with session_factory() as session:
+            today = clock.today()
+            if acquire(session, job, today):
+                ran[job] = work(session, today)
+    return ran
