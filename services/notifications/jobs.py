@@ -32,12 +32,14 @@ AUDIT_HEAD_STAMP = "audit_head_stamp"
 def acquire(session: Session, job: str, day: date) -> bool:
     """Inserts the (job, day) lock row; True when this transaction's insert won."""
     insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    result = session.execute(
+    # RETURNING, not rowcount: an ORM-enabled insert reports rowcount -1 on psycopg.
+    inserted = session.execute(
         insert(JobRun)
         .values(job=job, day=day, started_at=clock.now())
         .on_conflict_do_nothing(index_elements=["job", "day"])
-    )
-    return getattr(result, "rowcount", 0) == 1
+        .returning(col(JobRun.job))
+    ).first()
+    return inserted is not None
 
 
 def previous_run(session: Session, job: str, day: date) -> date | None:
