@@ -17,7 +17,14 @@ def now() -> datetime:
 
 def today() -> date:
     """Today's date in China, where every deadline is counted."""
-    return now().astimezone(CHINA_TZ).date()
+    return china_date(now())
+
+
+def china_date(moment: datetime) -> date:
+    """The date in China at `moment` (a naive value, as SQLite returns them, is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CHINA_TZ).date()
 
 
 def set_clock(func: Callable[[], datetime] | None) -> None:

@@ -99,6 +99,8 @@ class OverdueResult(BaseModel):
     filing_no: str
     team: list[str]
     due_on: date
+    # Counted Monday to Friday: the year's official calendar is not loaded yet.
+    due_provisional: bool = False
     recorded_on: date | None
 
 

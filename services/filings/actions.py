@@ -24,7 +24,7 @@ from domain.errors import (
 from domain.lifecycle import next_status
 from domain.vocabulary import Decision, FilingAction, FilingStatus, RevisionStatus
 from domain.working_days import working_days_between
-from models.base import aware, pk
+from models.base import pk
 from models.enterprise import Enterprise
 from models.filing import (
     Document,
@@ -257,7 +257,7 @@ def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
 def _record_decision(session: Session, filing: Filing, rev: FilingRevision, action: str) -> None:
     """Counts the working days from submission to this decision, against its deadline."""
     assert rev.submitted_at is not None
-    submitted_on = aware(rev.submitted_at).astimezone(clock.CHINA_TZ).date()
+    submitted_on = clock.china_date(rev.submitted_at)
     decided_on = clock.today()
     days = working_days_between(submitted_on, decided_on, working_calendar.current(session))
     limit = (

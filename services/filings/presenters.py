@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from core import clock
 from domain.vocabulary import RevisionStatus
-from models.base import aware, pk
+from models.base import pk
 from models.enterprise import Enterprise
 from models.filing import Filing, FilingRevision
 from schemas.common import Written
@@ -33,7 +33,7 @@ def _provisional(session: Session, rev: FilingRevision) -> bool:
     """Whether the revision's review deadline was counted Monday to Friday (SPEC §1)."""
     if rev.submitted_at is None or rev.review_due_on is None:
         return False
-    submitted_on = aware(rev.submitted_at).astimezone(clock.CHINA_TZ).date()
+    submitted_on = clock.china_date(rev.submitted_at)
     return working_calendar.is_provisional(session, submitted_on, rev.review_due_on)
 
 

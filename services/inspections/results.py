@@ -13,7 +13,7 @@ from domain.errors import (
     ValidationFailed,
 )
 from domain.vocabulary import Outcome, PlanStatus
-from domain.working_days import PACKAGE_ONLY, WorkingCalendar, add_working_days
+from domain.working_days import PACKAGE_ONLY, WorkingCalendar, add_working_days, is_provisional
 from models.base import pk
 from models.inspection import (
     Inspection,
@@ -251,17 +251,22 @@ def overdue(session: Session, *, within: str) -> list[OverdueResult]:
         )
         .order_by(col(Inspection.id))
     ).all()
-    return [
-        OverdueResult(
-            inspection_id=inspection.id,
-            plan_id=inspection.plan_id,
-            filing_no=inspection.filing_no,
-            team=inspection.team,
-            due_on=inspection.result_due_on or plan_due[inspection.plan_id],
-            recorded_on=inspection.recorded_at.date() if inspection.recorded_at else None,
+    overdue = []
+    for inspection in rows:
+        due_on = inspection.result_due_on or plan_due[inspection.plan_id]
+        recorded = inspection.recorded_at
+        overdue.append(
+            OverdueResult(
+                inspection_id=pk(inspection),
+                plan_id=inspection.plan_id,
+                filing_no=inspection.filing_no,
+                team=inspection.team,
+                due_on=due_on,
+                due_provisional=is_provisional(inspection.inspected_on or due_on, due_on, calendar),
+                recorded_on=clock.china_date(recorded) if recorded else None,
+            )
         )
-        for inspection in rows
-    ]
+    return overdue
 
 
 def overdue_rectifications(session: Session, *, within: str) -> list[OverdueRectification]:

@@ -14,11 +14,11 @@ from sqlalchemy import ColumnElement, exists, func, or_, text
 from sqlmodel import Session, col, select
 
 from core import spreadsheet
-from core.clock import CHINA_TZ
+from core.clock import china_date
 from core.db import is_postgresql
 from domain.identifiers import mask_mobile, mask_name
 from domain.vocabulary import FilingStatus
-from models.base import aware, pk
+from models.base import pk
 from models.brand import Brand
 from models.enterprise import Enterprise
 from models.filing import Filing, FilingRevision, RevisionBrand
@@ -76,7 +76,7 @@ def _issued_on(receipt_issued_on: date | None, rev: FilingRevision) -> date:
     if receipt_issued_on is not None:
         return receipt_issued_on
     if rev.decided_at is not None:
-        return aware(rev.decided_at).astimezone(CHINA_TZ).date()
+        return china_date(rev.decided_at)
     return rev.opened_on
 
 

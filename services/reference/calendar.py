@@ -255,7 +255,7 @@ def _recount_open_deadlines(session: Session) -> int:
         )
     ).all():
         assert rev.submitted_at is not None
-        submitted_on = aware(rev.submitted_at).astimezone(clock.CHINA_TZ).date()
+        submitted_on = clock.china_date(rev.submitted_at)
         due = rules.deadlines(submitted_on, calendar)
         if (rev.review_due_on, rev.return_due_on) != due:
             rev.review_due_on, rev.return_due_on = due

@@ -298,6 +298,20 @@ def test_overdue_results_are_reported(client: TestClient, world: World) -> None:
     # 20 working days after 2026-09-30: 10-08, 10-09, 10-10 (an adjusted Saturday), then
     # five a week from 10-12: the 20th is Tuesday 2026-11-03.
     assert {row["due_on"] for row in report} == {"2026-11-03"}
+    assert {row["due_provisional"] for row in report} == {False}  # 2026: chinese-calendar
+
+
+def test_a_result_deadline_in_a_year_without_a_calendar_is_provisional(
+    client: TestClient, world: World
+) -> None:
+    from datetime import UTC, datetime
+
+    from core import clock
+
+    plan = drawn_plan(client, world["admin"], period_start="2026-12-01", period_end="2026-12-31")
+    with clock.frozen_at(datetime(2027, 3, 1, 2, 0, tzinfo=UTC)):
+        report = client.get("/api/v1/inspections/overdue", headers=auth(world["admin"])).json()
+    assert report and {row["due_provisional"] for row in report} == {True}
 
 
 def test_verify_draw_command_on_the_published_json(
