@@ -1,66 +1,27 @@
 """Request dependencies: the per-request transaction, the caller, and who may call what."""
 
-from collections.abc import Callable, Iterator
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlmodel import Session
 
 from core.config import get_settings
-from core.db import begin_session, session_scope
-from core.security import client_address, decode_access_token
+from core.security import client_address
 from domain.errors import EnterpriseNotApproved, Forbidden, NotAuthenticated
 from domain.vocabulary import EnterpriseStatus, Role
 from models.enterprise import Enterprise
 from models.user import User
+from services.accounts.users import user_for_token
+from web.deps import (  # the pages share these; re-exported for the routes
+    SessionDep,
+    get_session,
+    reads_first,
+    run_between_transactions,
+)
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+__all__ = ["SessionDep", "get_session", "reads_first", "run_between_transactions"]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-T = TypeVar("T")
-EndpointT = TypeVar("EndpointT", bound=Callable[..., object])
-_READS_FIRST = "_reads_first"
-
-
-def reads_first(endpoint: EndpointT) -> EndpointT:
-    """Marks a writing endpoint whose transaction starts as a reader (on SQLite: no write lock),
-    because it does slow work before it writes; it opens its write transaction itself with
-    `run_between_transactions`. Put it under the route decorator."""
-    setattr(endpoint, _READS_FIRST, True)
-    return endpoint
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed after the handler returns, before the response.
-
-    Services flush, never commit. An exception rolls everything back.
-    """
-    for_write = request.method not in SAFE_METHODS and not getattr(
-        request.scope.get("endpoint"), _READS_FIRST, False
-    )
-    with session_scope(for_write=for_write) as session:
-        yield session
-
-
-# scope="function": the commit happens before the response is sent, so a failed commit
-# is reported to the client instead of being lost after a 200.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-def run_between_transactions(session: Session, work: Callable[[], T]) -> T:
-    """Commits what the request has done so far, runs `work` (slow, CPU only: password hashing)
-    with no transaction open, so no lock is held meanwhile, then begins a write transaction
-    (SQLite: BEGIN IMMEDIATE) for the rest of the request.
-
-    Objects already loaded stay usable; reload (`populate_existing`) what must be current.
-    """
-    session.commit()
-    try:
-        return work()
-    finally:
-        begin_session(session, for_write=True)
 
 
 def get_client_address(request: Request) -> str:
@@ -81,14 +42,8 @@ def get_current_user(
 ) -> User:
     """The caller. A token dies with its user's deactivation or password change (its version
     is then behind the user's); a malformed or out-of-range subject is a 401 like any other."""
-    claims = decode_access_token(token) if token else None
-    user = session.get(User, claims.user_id) if claims is not None else None
-    if (
-        claims is None
-        or user is None
-        or not user.active
-        or user.token_version != claims.token_version
-    ):
+    user = user_for_token(session, token)
+    if user is None:
         raise NotAuthenticated()
     return user
 

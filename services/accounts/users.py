@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.security import hash_password, verify_password
+from core.security import decode_access_token, hash_password, verify_password
 from domain.errors import (
     DuplicateUsername,
     FieldError,
@@ -41,6 +41,22 @@ class LoginFailed(NotAuthenticated):
 class AccountPending(NotAuthenticated):
     code = "account_pending"
     message = "企业登记尚未审核通过，暂不能登录"
+
+
+def user_for_token(session: Session, token: str | None) -> User | None:
+    """The active user a valid access token names (API bearer token or page session cookie).
+    A token dies with its user's deactivation or password change (its version is then behind
+    the user's); a malformed or out-of-range subject is None like any other."""
+    claims = decode_access_token(token) if token else None
+    user = session.get(User, claims.user_id) if claims is not None else None
+    if (
+        claims is None
+        or user is None
+        or not user.active
+        or user.token_version != claims.token_version
+    ):
+        return None
+    return user
 
 
 def _password_hash(password: str | None, password_hash: str | None) -> str:

@@ -14,7 +14,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from api import deps
 from api.main import app
 from core import security
 from core.config import get_settings
@@ -32,6 +31,7 @@ from tests.factories import (
     operator_of,
     problem,
 )
+from web import deps
 
 NEW_PASSWORD = "Another-pass-2"
 
