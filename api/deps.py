@@ -2,39 +2,25 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
-from core.config import get_settings
-from core.security import client_address
 from domain.errors import EnterpriseNotApproved, Forbidden, NotAuthenticated
 from domain.vocabulary import EnterpriseStatus, Role
 from models.enterprise import Enterprise
 from models.user import User
 from services.accounts.users import user_for_token
 from web.deps import (  # the pages share these; re-exported for the routes
+    ClientAddress,
     SessionDep,
     get_session,
     reads_first,
     run_between_transactions,
 )
 
-__all__ = ["SessionDep", "get_session", "reads_first", "run_between_transactions"]
+__all__ = ["ClientAddress", "SessionDep", "get_session", "reads_first", "run_between_transactions"]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-def get_client_address(request: Request) -> str:
-    """The client: the socket peer, or behind a proxy in TRUSTED_PROXIES the right-most address
-    of X-Forwarded-For that is not a trusted proxy."""
-    return client_address(
-        request.client.host if request.client else None,
-        request.headers.getlist("x-forwarded-for"),
-        get_settings().trusted_proxy_networks,
-    )
-
-
-ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
 def get_current_user(

@@ -28,6 +28,7 @@ from api.routes import (
 )
 from core import logs
 from core.config import get_settings
+from web import account as account_pages
 from web import pages as web
 
 API_PREFIX = "/api/v1"
@@ -99,6 +100,7 @@ def create_app() -> FastAPI:
     routers = [
         (public.router, API_PREFIX),
         (web.router, ""),
+        (account_pages.router, ""),
         (health.router, ""),
         *((module.router, API_PREFIX) for module in (auth, users, reference, enterprises)),
         *((module.router, API_PREFIX) for module in (enterprise_users, calendar)),

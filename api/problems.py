@@ -4,11 +4,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import documents, errors
 from schemas.common import Problem
+from web.errors import error_page, is_page, page_for_error
+from web.session import PageError
+from web.templating import templates
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -102,16 +105,29 @@ def validation_problem(exc: RequestValidationError) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    """problem+json for the API; on pages, a page (web.errors)."""
+
+    @app.exception_handler(PageError)
+    async def _page(request: Request, exc: PageError) -> Response:
+        return page_for_error(templates, request, exc, exc.status_code)
+
     @app.exception_handler(errors.DomainError)
-    async def _domain(_request: Request, exc: errors.DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: errors.DomainError) -> Response:
+        if is_page(request):
+            return page_for_error(templates, request, exc, status_for(exc))
         return domain_problem(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if is_page(request):
+            return error_page(templates, request, 400, "请求有误", "请求的参数有误。")
         return validation_problem(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_page(request) and exc.status_code in (404, 405):
+            title = STATUS_TITLES.get(exc.status_code, "错误")
+            return error_page(templates, request, exc.status_code, title, "页面不存在。")
         code = STATUS_CODES.get(exc.status_code, "error")
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
         return problem(
@@ -122,7 +138,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        if is_page(request):
+            return page_for_error(templates, request, exc)
         return problem(500, "internal_error", "服务器内部错误，请稍后重试")
 
 

@@ -1,15 +1,12 @@
 """Response headers: nosniff and a referrer policy everywhere; a content security policy on
 pages, /docs and files (no framing by other sites); /docs served from here, or turned off."""
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, ConsoleMessage, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage
 
 from api.main import create_app
 from core.config import get_settings
-from tests.test_verify_page_browser import CHROMIUM, CHROMIUM_ARGS
 
 
 def test_pages_carry_a_strict_content_security_policy(client: TestClient) -> None:
@@ -48,14 +45,6 @@ def test_docs_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
         assert client.get("/docs").status_code == 404
         assert client.get("/openapi.json").status_code == 404
         assert client.get("/healthz").status_code == 200
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def test_docs_render_in_a_browser_under_the_policy(live_server: str, browser: Browser) -> None:

@@ -1,11 +1,8 @@
 """The verification page in a real browser (headless Chromium): what a phone shows after a scan."""
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from core import clock
 from core.db import session_scope
@@ -13,25 +10,6 @@ from services.filings import actions, queries
 from tests.factories import filed_via_services, make_enterprise, make_staff, operator_of
 
 COUNTY, TOWNSHIP = "451122", "451122100"  # 钟山县: no other test files outlets here
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Chromium is needed for page tests: apt-get install chromium"
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def _filed_then_changed() -> tuple[str, str]:

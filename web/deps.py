@@ -6,7 +6,9 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from core.config import get_settings
 from core.db import begin_session, session_scope
+from core.security import client_address
 from services.receipts.public_cache import PublicReader, shared_reader
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -62,3 +64,16 @@ async def public_reader() -> PublicReader:
 
 
 PublicReaderDep = Annotated[PublicReader, Depends(public_reader)]
+
+
+def get_client_address(request: Request) -> str:
+    """The client: the socket peer, or behind a proxy in TRUSTED_PROXIES the right-most address
+    of X-Forwarded-For that is not a trusted proxy."""
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        get_settings().trusted_proxy_networks,
+    )
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]

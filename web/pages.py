@@ -4,21 +4,18 @@ HTML comes from Jinja2 templates with autoescaping on; no value reaches a page u
 """
 
 from collections import OrderedDict
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from domain.vocabulary import OutletType, ReceiptStatus
 from services.receipts import signing
 from services.receipts.issuing import ReceiptCheck
 from web.deps import PublicReaderDep
+from web.templating import static_files, templates
 
-WEB_DIR = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=WEB_DIR / "templates")
-static_files = StaticFiles(directory=WEB_DIR / "static")
+__all__ = ["docs_router", "router", "static_files"]
+
 
 RENDERED_PAGES = 10_000
 router = APIRouter(tags=["pages"])

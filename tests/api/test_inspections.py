@@ -308,7 +308,7 @@ def test_a_result_deadline_in_a_year_without_a_calendar_is_provisional(
 
     from core import clock
 
-    plan = drawn_plan(client, world["admin"], period_start="2026-12-01", period_end="2026-12-31")
+    drawn_plan(client, world["admin"], period_start="2026-12-01", period_end="2026-12-31")
     with clock.frozen_at(datetime(2027, 3, 1, 2, 0, tzinfo=UTC)):
         report = client.get("/api/v1/inspections/overdue", headers=auth(world["admin"])).json()
     assert report and {row["due_provisional"] for row in report} == {True}
