@@ -23,11 +23,15 @@ run: $(STAMP)
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
-# The page tests need a Chromium: Debian's package, installed when missing and we are root.
+# The page tests need a Chromium, and a CJK font so their screenshots are readable: Debian's
+# packages, installed when missing and we are root.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		{ echo "Chromium is needed for the page tests: sudo apt-get install chromium"; exit 1; }
+	@[ -n "$$(fc-list :lang=zh 2>/dev/null)" ] || \
+		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; } || \
+		echo "No CJK font: screenshots will show boxes (sudo apt-get install fonts-wqy-microhei)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
