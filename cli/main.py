@@ -50,6 +50,7 @@ def cmd_calendar_load(args: argparse.Namespace) -> int:
     from core.db import session_scope
     from domain.errors import DomainError, ValidationFailed
     from domain.vocabulary import CalendarDayKind
+    from services.filings import calendar_years
     from services.reference import calendar as working_calendar
 
     try:
@@ -61,7 +62,7 @@ def cmd_calendar_load(args: argparse.Namespace) -> int:
         entries = working_calendar.parse_csv(text)
         year = entries[0].day.year
         with session_scope() as session:
-            working_calendar.load_year(session, year, entries)
+            calendar_years.load_year(session, year, entries)
     except ValidationFailed as error:
         for problem in error.errors:
             print(f"导入失败：{problem.message}", file=sys.stderr)

@@ -184,7 +184,8 @@ class LicenceStatus(LabelledEnum):
     """The operator's courier licence as a filing shows it (SPEC §4.1)."""
 
     VALID = "valid", "有效"
-    EXPIRED = "expired", "不在有效期内"
+    EXPIRED = "expired", "不在有效期内"  # past its end date
+    NOT_YET_VALID = "not_yet_valid", "尚未生效"  # before its start date
     UNKNOWN = "unknown", "有效期未知"
     CANCELLED = "cancelled", "已注销"
 

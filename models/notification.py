@@ -31,7 +31,8 @@ class Notification(SQLModel, table=True):
 
 class Delivery(SQLModel, table=True):
     """One message to send by e-mail or SMS (the outbox). A worker claims it for a lease
-    (`claimed_until`), sends it outside any transaction, then marks it sent or schedules a retry."""
+    (`claimed_until`), sends it outside any transaction, then marks it sent or schedules a retry
+    until `expires_at` (3 days after it was written; a reset link's token expiry), then fails."""
 
     __tablename__ = "delivery"
     __table_args__ = (
@@ -57,6 +58,7 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: datetime | None = timestamp_field(nullable=True)
     created_at: datetime = timestamp_field()
+    expires_at: datetime = timestamp_field()
 
 
 class PasswordResetToken(SQLModel, table=True):

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from sqlalchemy import Index, text
 from sqlmodel import CheckConstraint, Field, SQLModel
 
 from domain.vocabulary import Role
@@ -10,7 +11,17 @@ class User(SQLModel, table=True):
     """A login. Staff act inside `jurisdiction`; an operator acts for its `enterprise_id`."""
 
     __tablename__ = "user_account"
-    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
+    __table_args__ = (
+        CheckConstraint(one_of("role", Role), name="role"),
+        # One owner per enterprise (a partial unique index: staff and other accounts are free).
+        Index(
+            "uq_user_account_one_owner",
+            "enterprise_id",
+            unique=True,
+            postgresql_where=text("is_owner"),
+            sqlite_where=text("is_owner"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True)

@@ -7,6 +7,7 @@ from pydantic_core import PydanticCustomError
 from domain.vocabulary import EnterpriseStatus, Role
 from schemas.common import (
     Mobile,
+    NoControl,
     NotNull,
     Password,
     RegionCode,
@@ -16,7 +17,7 @@ from schemas.common import (
 )
 
 # One @, no spaces or control characters, a dotted domain: what a mail server will take.
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f.]+$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f.]+$")
 
 
 def _email(value: str) -> str:
@@ -26,8 +27,14 @@ def _email(value: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+# The one e-mail type (accounts, self-service, enterprise registration and contacts): control,
+# bidirectional and surrogate characters are refused first (as in every text field), then the
+# shape is checked; the mail server decides the rest.
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254),
+    NoControl,
+    AfterValidator(_email),
 ]
 
 

@@ -1,9 +1,10 @@
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.vocabulary import ChangeDecision, EnterpriseStatus
+from schemas.accounts import Email
 from schemas.common import (
     LongText,
     Mobile,
@@ -17,13 +18,6 @@ from schemas.common import (
     Username,
 )
 
-# An e-mail address, checked for its shape only (`name@domain.tld`); the mail server decides.
-Email = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$"
-    ),
-]
 # The licensed area: region codes (each a known region, checked by the service).
 LicenceRegions = Annotated[list[RegionCode], Field(min_length=1, max_length=50)]
 

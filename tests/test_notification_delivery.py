@@ -217,19 +217,171 @@ def test_a_claim_is_a_lease_a_crashed_worker_loses_nothing_and_retries_end(
         row = late.get(Delivery, claimed.id)
         assert row is not None and row.status == DeliveryStatus.SENT and row.attempts == 2
 
-    # A message that keeps failing is given up after MAX_ATTEMPTS, with growing waits.
+    # Waits grow and are capped at an hour.
     assert delivery.backoff(1) < delivery.backoff(2) < delivery.backoff(30) == delivery.MAX_DELAY
+    assert delivery.backoff(10_000) == delivery.MAX_DELAY
+
+
+def test_a_mail_server_down_over_a_weekend_loses_nothing_and_retries_end_after_three_days(
+    client: TestClient,
+    session: Session,
+    operator: User,
+    reviewer: User,
+    monkeypatch: pytest.MonkeyPatch,
+    moment: list[datetime],
+) -> None:
+    smtp_port = free_port()  # down
+    configure(monkeypatch, smtp_port=smtp_port, sms_url="")
+    monkeypatch.setattr(get_settings(), "sms_webhook_url", None)
+    operator.email = "owner@example.test"
+    session.add(operator)
     return_a_filing(client, operator, reviewer)
-    for _ in range(delivery.MAX_ATTEMPTS):
+    scope = scope_of(session)
+    written = moment[0]
+    while moment[0] < written + timedelta(hours=60):  # Friday evening to Monday morning
         delivery.drain(scope)
+        moment[0] += timedelta(minutes=20)
+    [waiting] = session.exec(select(Delivery)).all()
+    assert waiting.status == DeliveryStatus.PENDING and waiting.attempts > 20
+    assert waiting.last_error == "ConnectionRefusedError"
+
+    handler = Inbox()
+    server = Controller(handler, hostname="127.0.0.1", port=smtp_port)
+    server.start()
+    try:
         moment[0] += delivery.MAX_DELAY
-    failing = session.exec(
-        select(Delivery).where(col(Delivery.id) != claimed.id).order_by(col(Delivery.id))
-    ).all()
-    assert [(d.status, d.attempts) for d in failing] == [
-        (DeliveryStatus.FAILED, delivery.MAX_ATTEMPTS)
-    ]
-    assert "ConnectionRefusedError" in (failing[0].last_error or "")
+        assert delivery.drain(scope).sent == 1
+    finally:
+        server.stop()
+    assert len(handler.to("owner@example.test")) == 1
+
+    # Down for good: tried until three days after it was written, then given up.
+    return_a_filing(client, operator, reviewer)
+    written = moment[0]
+    while moment[0] < written + timedelta(days=3, hours=2):
+        delivery.drain(scope)
+        moment[0] += timedelta(minutes=30)
+    failing = session.exec(select(Delivery).where(col(Delivery.id) != waiting.id)).one()
+    assert failing.status == DeliveryStatus.FAILED and failing.attempts > 60
+    assert failing.last_error == "ConnectionRefusedError"
+    assert failing.body  # an ordinary notice keeps its text (only reset links are blanked)
+
+
+def test_a_claim_taken_over_after_its_lease_is_not_marked_sent_twice(
+    client: TestClient,
+    session: Session,
+    operator: User,
+    reviewer: User,
+    monkeypatch: pytest.MonkeyPatch,
+    moment: list[datetime],
+) -> None:
+    configure(monkeypatch, smtp_port=free_port(), sms_url="")
+    monkeypatch.setattr(get_settings(), "sms_webhook_url", None)
+    operator.email = "owner@example.test"
+    session.add(operator)
+    return_a_filing(client, operator, reviewer)
+    scope = scope_of(session)
+    with scope() as first_worker:
+        [slow] = delivery.claim(first_worker)  # a worker claims, then hangs past its lease
+    moment[0] += delivery.LEASE + timedelta(seconds=1)
+    with scope() as second_worker:
+        [fresh] = delivery.claim(second_worker)  # another takes the delivery over
+    assert fresh.id == slow.id and fresh.lease > slow.lease
+    with scope() as late:
+        assert delivery.mark_sent(late, slow) is False  # the stale claim records nothing
+        assert delivery.mark_failed(late, slow, "TimeoutError") is False
+    row = session.get(Delivery, slow.id)
+    assert row is not None and row.status == DeliveryStatus.PENDING
+    with scope() as current:
+        assert delivery.mark_sent(current, fresh) is True
+        assert delivery.mark_sent(current, fresh) is False  # sent once: not again
+    session.refresh(row)
+    assert row.status == DeliveryStatus.SENT and row.attempts == 2
+
+
+def test_each_send_starts_inside_its_own_fresh_lease(
+    client: TestClient,
+    session: Session,
+    operator: User,
+    reviewer: User,
+    monkeypatch: pytest.MonkeyPatch,
+    moment: list[datetime],
+) -> None:
+    configure(monkeypatch, smtp_port=free_port(), sms_url="")
+    monkeypatch.setattr(get_settings(), "sms_webhook_url", None)
+    operator.email = "owner@example.test"
+    session.add(operator)
+    for suffix in ("b", "c", "d"):
+        add_account(session, operator, suffix, email=f"{suffix}@example.test")
+    return_a_filing(client, operator, reviewer)
+    leases_left: list[timedelta] = []
+
+    def slow_sender(item: delivery.Outgoing) -> None:
+        leases_left.append(item.lease - clock.now())
+        moment[0] += delivery.LEASE * 0.6  # each send is slow; together they outlast a lease
+
+    report = delivery.run_once(scope_of(session), sender=slow_sender)
+    assert report.sent == 4
+    assert all(left == delivery.LEASE for left in leases_left), leases_left
+    assert timedelta(seconds=6 * delivery.SEND_TIMEOUT) * 3 <= delivery.LEASE
+
+
+def test_errors_are_kept_and_logged_without_secrets_or_addresses(
+    client: TestClient,
+    session: Session,
+    operator: User,
+    reviewer: User,
+    monkeypatch: pytest.MonkeyPatch,
+    moment: list[datetime],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Refusing(Inbox):
+        async def handle_RCPT(
+            self, _server: Any, _session: Any, _envelope: Any, address: str, _options: Any
+        ) -> str:
+            return f"550 5.1.1 <{address}>: no such user"
+
+    class Failing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    webhook = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    thread = threading.Thread(target=webhook.serve_forever, daemon=True)
+    thread.start()
+    smtp_port = free_port()
+    smtp = Controller(Refusing(), hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    secret = "KEY-s3cr3t-0123456789"
+    try:
+        sms_url = f"http://127.0.0.1:{webhook.server_address[1]}/sms?key={secret}"
+        configure(monkeypatch, smtp_port=smtp_port, sms_url=sms_url)
+        operator.email, operator.mobile = "private.person@example.test", "13800001234"
+        session.add(operator)
+        return_a_filing(client, operator, reviewer)
+        with caplog.at_level("WARNING", logger="outlet_filing.notifications"):
+            report = delivery.drain(scope_of(session))
+    finally:
+        smtp.stop()
+        webhook.shutdown()
+        webhook.server_close()
+        thread.join(timeout=5)
+    assert report.retried == 2
+    rows = session.exec(select(Delivery).order_by(col(Delivery.channel))).all()
+    errors = {row.channel: row.last_error for row in rows}
+    assert errors == {
+        "email": "SMTPRecipientsRefused: SMTP 550",
+        "sms": "HTTPStatusError: HTTP 500",
+    }
+    for leaked in (secret, "private.person", "13800001234"):
+        assert leaked not in caplog.text
+    assert {str(row.id) for row in rows} <= {
+        word for record in caplog.records for word in record.getMessage().split()
+    }
 
 
 def test_serve_runs_the_worker_unless_told_not_to_and_worker_is_a_command() -> None:

@@ -13,6 +13,7 @@ from api.deps import (
     run_between_transactions,
 )
 from api.problems import domain_problem
+from core.db import begin_session
 from core.security import create_access_token, hash_password, verify_password
 from domain.errors import ValidationFailed
 from domain.vocabulary import EnterpriseStatus
@@ -75,7 +76,9 @@ def update_me(session: SessionDep, user: AnyUser, body: MeUpdate) -> Me | JSONRe
     contacts = body.model_dump(include={"email", "mobile"}, exclude_unset=True)
     new_password, current = body.password, body.current_password
     if new_password is None:
-        run_between_transactions(session, lambda: None)  # the write transaction
+        # Nothing slow to do: end the reading transaction and open the write one at once.
+        session.commit()
+        begin_session(session, for_write=True)
         result = accounts.update_self(session, user, contacts=contacts)
     else:
         if current is None:
@@ -112,11 +115,11 @@ PASSWORD_RESET_ACCEPTED = (
 
 @router.post("/password-reset", status_code=202, response_model=PasswordResetAccepted)
 def request_password_reset(
-    session: SessionDep, body: PasswordResetRequest
+    session: SessionDep, body: PasswordResetRequest, client: ClientAddress
 ) -> PasswordResetAccepted:
     """Public. Sends a one-time link to the account's e-mail or mobile; the answer is the same
-    whether or not the user exists."""
-    password_reset.request_reset(session, username=body.username)
+    whether or not the user exists (requests are limited per username and per client)."""
+    password_reset.request_reset(session, username=body.username, client=client)
     return PasswordResetAccepted(detail=PASSWORD_RESET_ACCEPTED)
 
 

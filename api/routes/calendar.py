@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path
 
 from api.deps import Admin, AnyUser, SessionDep
 from schemas.calendar import CalendarDayOut, CalendarYearIn, CalendarYearOut
+from services.filings import calendar_years
 from services.reference import calendar as working_calendar
 from services.reference import regions
 
@@ -43,5 +44,5 @@ def put_year(
     entries = working_calendar.validate_rows(
         [day.model_dump(mode="json") for day in body.days], json=True
     )
-    working_calendar.load_year(session, year, entries, actor=admin)
+    calendar_years.load_year(session, year, entries, actor=admin)
     return _out(working_calendar.year_view(session, year))

@@ -8,8 +8,6 @@ from fastapi import APIRouter, status
 
 from api.deps import Operator, SessionDep, run_between_transactions
 from core.security import hash_password
-from models.base import pk
-from models.user import User
 from schemas.accounts import OperatorAccountCreate, OperatorAccountUpdate, UserPublic
 from schemas.common import Id
 from services.accounts import operators
@@ -30,14 +28,12 @@ def create_account(
 ) -> UserPublic:
     """A new operator account of the enterprise (owner only)."""
     operators.owned_enterprise(session, owner, enterprise_id)
-    # Hash with no transaction open (Argon2 is slow), then check again and write.
+    # Hash with no transaction open (Argon2 is slow); the service locks, checks again, writes.
     password_hash = run_between_transactions(session, lambda: hash_password(body.password))
-    session.refresh(owner)
-    enterprise = operators.owned_enterprise(session, owner, enterprise_id)
     user = operators.create_account(
         session,
-        enterprise,
         owner=owner,
+        enterprise_id=enterprise_id,
         password_hash=password_hash,
         **body.model_dump(exclude={"password"}),
     )
@@ -61,16 +57,11 @@ def update_account(
     if body.password is not None:
         password = body.password
         password_hash = run_between_transactions(session, lambda: hash_password(password))
-    # The rows as they are now, locked (in id order: no deadlock with a concurrent handover).
-    for uid in sorted({pk(owner), user_id}):
-        session.get(User, uid, with_for_update=True, populate_existing=True)
-    user = operators.get_account(session, enterprise, user_id)
-    enterprise = operators.owned_enterprise(session, owner, enterprise_id)
-    operators.update_account(
+    user = operators.update_account(
         session,
-        enterprise,
-        user,
         owner=owner,
+        enterprise_id=enterprise_id,
+        user_id=user_id,
         active=body.active,
         password_hash=password_hash,
         is_owner=body.is_owner,

@@ -59,11 +59,13 @@ def get_enterprise(session: SessionDep, user: Applicant, enterprise_id: Id) -> E
 def update_enterprise(
     session: SessionDep, user: Applicant, enterprise_id: Id, body: EnterpriseUpdate
 ) -> EnterprisePublic:
-    """The owner's edit. While pending or rejected every registration field applies at once.
-    Once approved, `contact_name`, `contact_mobile`, `contact_email` apply at once; `name`,
-    `uscc`, `licence_no`, `licence_valid_from`, `licence_valid_until` and `licence_regions` become
-    a change awaiting a reviewer (`pending_change`; 409 `change_pending` while one waits), decided
-    by `POST /enterprises/{id}/change-review`."""
+    """The owner's edit. While rejected every registration field applies at once (then
+    `POST .../resubmission`); while pending nothing may change (409 `invalid_transition`: the
+    reviewer decides on what was submitted). Once approved, `contact_name`, `contact_mobile`,
+    `contact_email` apply at once; `name`, `uscc`, `licence_no`, `licence_valid_from`,
+    `licence_valid_until` and `licence_regions` become a change awaiting a reviewer
+    (`pending_change`; 409 `change_pending` while one waits), decided by
+    `POST /enterprises/{id}/change-review`."""
     enterprise = enterprises.get_owned(session, enterprise_id, user=user)
     return enterprises.present(
         enterprises.update(
@@ -88,7 +90,8 @@ def approve(
 ) -> EnterprisePublic:
     """Approves a pending registration; its operator accounts can then work. The optional body
     fills or corrects the licence data (`licence_valid_from`, `licence_valid_until`,
-    `licence_regions`); no body is fine."""
+    `licence_regions`); no body is fine. Regions outside the reviewer's jurisdiction: 403
+    `outside_jurisdiction`."""
     enterprise = enterprises.get_within(
         session, enterprise_id, within=reviewer.jurisdiction, for_update=True
     )
@@ -117,8 +120,10 @@ def review_change(
     session: SessionDep, reviewer: Reviewer, enterprise_id: Id, body: ChangeReview
 ) -> EnterprisePublic:
     """Decides the enterprise's pending change (`{decision: accept|reject, reason?}`). An
-    accepted new name reissues every receipt in force (a new revision and receipt number each;
-    the old receipt is `superseded`). No pending change: 409 `invalid_transition`."""
+    accepted new name or USCC reissues every receipt in force (a new revision and receipt
+    number each; the old receipt is `superseded`). No pending change: 409 `invalid_transition`.
+    Accepting needs a reviewer covering the licensed regions the change sets and, when receipts
+    are reissued, every county with a filing in force: else 403 `outside_jurisdiction`."""
     enterprise = enterprises.get_within(
         session, enterprise_id, within=reviewer.jurisdiction, for_update=True
     )

@@ -34,8 +34,26 @@ def upgrade() -> None:
         )
         """
     )
+    # Owners get the contact mobile their enterprise registered (and nothing else), so they can
+    # receive SMS notices and reset their passwords.
+    op.execute(
+        """
+        UPDATE user_account SET mobile = (
+            SELECT enterprise.contact_mobile FROM enterprise
+            WHERE enterprise.id = user_account.enterprise_id
+        )
+        WHERE is_owner AND mobile IS NULL AND enterprise_id IS NOT NULL
+        """
+    )
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.alter_column("is_owner", server_default=None)
+        batch_op.create_index(
+            op.f("uq_user_account_one_owner"),
+            ["enterprise_id"],
+            unique=True,
+            postgresql_where=sa.text("is_owner"),
+            sqlite_where=sa.text("is_owner"),
+        )
     # Working days as data (SPEC §1): the years an administrator loaded, and their days off on
     # weekdays and weekend days worked.
     op.create_table(
@@ -68,6 +86,7 @@ def downgrade() -> None:
     op.drop_table("calendar_day")
     op.drop_table("calendar_year")
     with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.drop_index(op.f("uq_user_account_one_owner"))
         batch_op.drop_column("is_owner")
         batch_op.drop_column("mobile")
         batch_op.drop_column("email")

@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("channel IN ('email','sms')", name=op.f("ck_delivery_channel")),
         sa.CheckConstraint(
             "status IN ('pending','sent','failed')", name=op.f("ck_delivery_status")
@@ -85,9 +86,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery")),
     )
-    op.create_index(
-        "ix_delivery_status_next_attempt_at", "delivery", ["status", "next_attempt_at"]
-    )
+    op.create_index("ix_delivery_status_next_attempt_at", "delivery", ["status", "next_attempt_at"])
     op.create_index(op.f("ix_delivery_notification_id"), "delivery", ["notification_id"])
     op.create_index(op.f("ix_delivery_user_id"), "delivery", ["user_id"])
     op.create_table(
@@ -106,9 +105,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_password_reset_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_password_reset_token_token_hash")),
     )
-    op.create_index(
-        op.f("ix_password_reset_token_user_id"), "password_reset_token", ["user_id"]
-    )
+    op.create_index(op.f("ix_password_reset_token_user_id"), "password_reset_token", ["user_id"])
     op.create_table(
         "job_run",
         sa.Column("job", sa.String(length=64), nullable=False),

@@ -16,6 +16,7 @@ from domain.errors import (
     Forbidden,
     InvalidTransition,
     NotFound,
+    OutsideJurisdiction,
     ValidationFailed,
 )
 from domain.identifiers import normalise_mobile, normalise_uscc
@@ -33,7 +34,7 @@ from services.reference import regions
 CONTACT_FIELDS = ("contact_name", "contact_mobile", "contact_email")
 REVIEWED_FIELDS = ("name", "uscc", "licence_no", "licence_valid_from", "licence_valid_until")
 LICENCE_FIELDS = ("licence_valid_from", "licence_valid_until", "licence_regions")
-# While pending or rejected, the owner corrects any of these.
+# While rejected, the owner corrects any of these.
 REGISTRATION_FIELDS = (
     "name",
     "uscc",
@@ -67,6 +68,25 @@ def _licence_errors(
 
 def _dedup(codes: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(codes)) if codes else None
+
+
+def _require_covers_regions(staff: User, codes: list[str] | None) -> None:
+    """Staff record a licensed area only inside their jurisdiction: 403 `outside_jurisdiction`
+    naming the regions beyond it."""
+    outside = sorted({code for code in codes or [] if not regions.covers(staff.jurisdiction, code)})
+    if outside:
+        raise OutsideJurisdiction(
+            f"许可经营地域超出本辖区范围（{'、'.join(outside)}），须由覆盖这些地区的人员审核",
+            regions=outside,
+        )
+
+
+def _audit_values(values: dict[str, Any]) -> dict[str, Any]:
+    """What the permanent audit chain keeps of an edit: the public registration values (name,
+    USCC, licence data, region) and only the names of the contact fields changed."""
+    kept = {k: v for k, v in _jsonable(values).items() if k not in CONTACT_FIELDS}
+    contacts = sorted(k for k in values if k in CONTACT_FIELDS)
+    return {**kept, "contact_fields": contacts} if contacts else kept
 
 
 def register(
@@ -148,7 +168,9 @@ def register(
         entity="enterprise",
         entity_id=enterprise.id,
         region_code=enterprise.region_code,
-        data={"uscc": enterprise.uscc, "licence_no": licence_no, "username": username},
+        # Public registration data and ids only: the username and contacts stay out of the
+        # permanent chain.
+        data={"uscc": enterprise.uscc, "licence_no": licence_no, "owner_id": owner.id},
     )
     return enterprise
 
@@ -264,13 +286,15 @@ def approve(
     approver: User,
     licence: dict[str, Any] | None = None,
 ) -> Enterprise:
-    """Approves a pending registration, with the licence data the reviewer fills or corrects."""
+    """Approves a pending registration, with the licence data the reviewer fills or corrects
+    (a licensed area given must lie inside the reviewer's jurisdiction: else 403)."""
     if enterprise.status != EnterpriseStatus.PENDING:
         raise InvalidTransition(
             "该企业已审核通过"
             if enterprise.status == EnterpriseStatus.APPROVED
             else "只能批准待审核的企业登记"
         )
+    _require_covers_regions(approver, (licence or {}).get("licence_regions"))
     filled = _apply_licence(session, enterprise, licence or {})
     enterprise.status = EnterpriseStatus.APPROVED
     enterprise.approved_at = clock.now()
@@ -355,9 +379,12 @@ def _audit(session: Session, enterprise: Enterprise, actor: User, action: str, d
 def update(
     session: Session, enterprise: Enterprise, *, owner: User, patch: dict[str, Any]
 ) -> Enterprise:
-    """The owner's edit (fields given only). Pending or rejected: every registration field
-    applies at once. Approved: contact fields apply at once; name, USCC, licence number and
-    licence validity/area become one change awaiting a reviewer (409 while another waits)."""
+    """The owner's edit (fields given only). Rejected: every registration field applies at
+    once (then resubmit). Pending: nothing may change while a reviewer may be deciding (409).
+    Approved: contact fields apply at once; name, USCC, licence number and licence
+    validity/area become one change awaiting a reviewer (409 while another waits)."""
+    if enterprise.status == EnterpriseStatus.PENDING:
+        raise InvalidTransition("等待审核期间不能修改企业登记信息；如被驳回，可修改后重新提交")
     patch = {k: v for k, v in patch.items() if k in REGISTRATION_FIELDS}
     if "contact_mobile" in patch:
         patch["contact_mobile"] = normalise_mobile(patch["contact_mobile"])
@@ -377,7 +404,7 @@ def update(
             session.add(owner)
         session.add(enterprise)
         session.flush()
-        _audit(session, enterprise, owner, "enterprise.correct", {**_jsonable(patch), **filled})
+        _audit(session, enterprise, owner, "enterprise.correct", _audit_values({**patch, **filled}))
         return enterprise
     fixed = sorted(k for k in ("region_code", "is_branch") if k in patch)
     if fixed:
@@ -397,7 +424,7 @@ def update(
     for key, value in contact.items():
         setattr(enterprise, key, value)
     if contact:
-        _audit(session, enterprise, owner, "enterprise.contact_update", contact)
+        _audit(session, enterprise, owner, "enterprise.contact_update", _audit_values(contact))
     if reviewed:
         enterprise.pending_change = _jsonable(reviewed)
         enterprise.change_requested_at = clock.now()
@@ -415,15 +442,27 @@ def review_change(
     decision: ChangeDecision,
     reason: str | None,
 ) -> Enterprise:
-    """A reviewer decides the open change. Accepted, it applies; a new name reissues every
-    receipt in force (a new revision each, the old receipt superseded)."""
+    """A reviewer decides the open change. Accepted, it applies; a new name or USCC reissues
+    every receipt in force (a new revision each, the old receipt superseded).
+
+    Accepting needs a reviewer covering every licensed region the change sets and, when
+    receipts are reissued, every county where the enterprise has filings in force (else 403
+    `outside_jurisdiction`, nothing changes)."""
     change = enterprise.pending_change
     if change is None:
         raise InvalidTransition("该企业没有待审核的登记信息变更")
+    old_name, old_uscc = enterprise.name, enterprise.uscc
     if decision == ChangeDecision.ACCEPT:
         if "uscc" in change:
             change["uscc"] = _check_uscc_free(session, enterprise, change["uscc"])
-        old_name = enterprise.name
+        _require_covers_regions(reviewer, change.get("licence_regions"))
+        if change.get("name", old_name) != old_name or change.get("uscc", old_uscc) != old_uscc:
+            actions.require_reach_of_filings_in_force(
+                session,
+                enterprise,
+                actor=reviewer,
+                message="该企业有备案网点在本辖区以外，换发回执的变更须由覆盖全部网点所在县区的人员审核",
+            )
         for key in ("name", "uscc", "licence_no"):
             if key in change:
                 setattr(enterprise, key, change[key])
@@ -446,6 +485,8 @@ def review_change(
         f"enterprise.change_{'accepted' if decision == ChangeDecision.ACCEPT else 'rejected'}",
         {"change": change, "reason": reason},
     )
-    if decision == ChangeDecision.ACCEPT and enterprise.name != old_name:
+    if decision == ChangeDecision.ACCEPT and (
+        enterprise.name != old_name or enterprise.uscc != old_uscc
+    ):
         actions.reissue_receipts(session, enterprise, actor=reviewer)
     return enterprise

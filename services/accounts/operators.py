@@ -1,8 +1,11 @@
 """An enterprise's operator accounts, managed by its owner (SPEC §1, §4.1): the owner creates,
 deactivates and resets them and may hand the owner role to another active account.
 
-Passwords come hashed (the route hashes them with no transaction open). Audit entries carry ids
-and flags only, no names or contact details.
+Passwords come hashed (the route hashes them with no transaction open, after a first check with
+`owned_enterprise`). The writes then lock the rows they depend on and check again: the owner's
+row (a concurrent handover changes it) and the account's, always in id order so two handovers
+cannot deadlock. The database keeps one owner per enterprise (a partial unique index).
+Audit entries carry ids and flags only, no names or contact details.
 """
 
 from sqlmodel import Session, col, select
@@ -61,17 +64,27 @@ def get_account(
     return user
 
 
+def _lock_users(session: Session, user_ids: set[int]) -> None:
+    """Reloads and locks the accounts, in id order (no deadlock with a concurrent handover)."""
+    for uid in sorted(user_ids):
+        session.get(User, uid, with_for_update=True, populate_existing=True)
+
+
 def create_account(
     session: Session,
-    enterprise: Enterprise,
     *,
     owner: User,
+    enterprise_id: int,
     username: str,
     password_hash: str,
     display_name: str,
     email: str | None = None,
     mobile: str | None = None,
 ) -> User:
+    """A new operator account, created by the owner as its row stands now (locked: an owner
+    who just handed the role over is refused)."""
+    _lock_users(session, {pk(owner)})
+    enterprise = owned_enterprise(session, owner, enterprise_id)
     if session.exec(select(User).where(User.username == username)).first() is not None:
         raise DuplicateUsername()
     user = User(
@@ -100,17 +113,20 @@ def create_account(
 
 def update_account(
     session: Session,
-    enterprise: Enterprise,
-    user: User,
     *,
     owner: User,
+    enterprise_id: int,
+    user_id: int,
     active: bool | None = None,
     password_hash: str | None = None,
     is_owner: bool | None = None,
 ) -> User:
     """Deactivates or reactivates, resets the password (both end the account's tokens), or
-    hands the owner role to `user` (the caller stops being the owner in the same transaction).
-    `owner` and `user` are locked rows read in this transaction."""
+    hands the owner role to the account (the caller stops being the owner in the same
+    transaction). Both rows are locked and read again first."""
+    _lock_users(session, {pk(owner), user_id})
+    enterprise = owned_enterprise(session, owner, enterprise_id)
+    user = get_account(session, enterprise, user_id)
     itself = user.id == owner.id
     if not owner.is_owner or owner.enterprise_id != enterprise.id:  # handed over meanwhile
         raise NotOwner()
@@ -146,9 +162,11 @@ def update_account(
         user.token_version += 1
         changes["password_reset"] = True
     if is_owner and not itself:
+        # The old owner steps down first: one owner per enterprise holds after each statement.
         owner.is_owner = False
-        user.is_owner = True
         session.add(owner)
+        session.flush()
+        user.is_owner = True
         changes["owner_from"] = owner.id
     session.add(user)
     session.flush()

@@ -466,16 +466,12 @@ def revoke(session: Session, filing: Filing, *, reviewer: User, reason: str) -> 
     return _end(session, filing, action=FilingAction.REVOKE, actor=reviewer, reason=reason)
 
 
-def cancel_licence(
-    session: Session, enterprise: Enterprise, *, actor: User, reason: str
+def require_reach_of_filings_in_force(
+    session: Session, enterprise: Enterprise, *, actor: User, message: str
 ) -> list[Filing]:
-    """The operator's courier licence is cancelled: every filing in force lapses.
-
-    Only staff covering every filing it lapses (and the county of any open change it discards)
-    may do it; otherwise 403 `outside_jurisdiction` and nothing changes.
-    """
-    if enterprise.licence_cancelled_at is not None:
-        raise InvalidTransition("该企业的许可已注销")
+    """The enterprise's filings in force, locked, when `actor` covers the county of each (and of
+    any open change of one); otherwise 403 `outside_jurisdiction` with `message` and the
+    counties beyond the actor's jurisdiction."""
     filed = session.exec(
         select(Filing)
         .where(Filing.enterprise_id == enterprise.id, Filing.status == FilingStatus.FILED)
@@ -486,10 +482,26 @@ def cancel_licence(
     reached.update(change.county_code for f in filed if (change := open_change(session, f)))
     outside = sorted(code for code in reached if not regions.covers(actor.jurisdiction, code))
     if outside:
-        raise OutsideJurisdiction(
-            "该企业有备案网点在本辖区以外，注销许可须由覆盖全部网点所在县区的人员办理",
-            counties=outside,
-        )
+        raise OutsideJurisdiction(message, counties=outside)
+    return list(filed)
+
+
+def cancel_licence(
+    session: Session, enterprise: Enterprise, *, actor: User, reason: str
+) -> list[Filing]:
+    """The operator's courier licence is cancelled: every filing in force lapses.
+
+    Only staff covering every filing it lapses (and the county of any open change it discards)
+    may do it; otherwise 403 `outside_jurisdiction` and nothing changes.
+    """
+    if enterprise.licence_cancelled_at is not None:
+        raise InvalidTransition("该企业的许可已注销")
+    filed = require_reach_of_filings_in_force(
+        session,
+        enterprise,
+        actor=actor,
+        message="该企业有备案网点在本辖区以外，注销许可须由覆盖全部网点所在县区的人员办理",
+    )
     enterprise.licence_cancelled_at = clock.now()
     enterprise.licence_cancellation_reason = reason
     session.add(enterprise)
@@ -502,10 +514,12 @@ def cancel_licence(
         region_code=enterprise.region_code,
         data={"reason": reason, "uscc": enterprise.uscc},
     )
-    return [
+    lapsed = [
         _end(session, filing, action=FilingAction.LAPSE, actor=actor, reason=reason)
         for filing in filed
     ]
+    notices.filings_lapsed(session, enterprise, len(lapsed), reason)  # one notice, not one each
+    return lapsed
 
 
 def reissue_receipts(session: Session, enterprise: Enterprise, *, actor: User) -> list[Filing]:

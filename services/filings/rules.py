@@ -159,12 +159,12 @@ def licence_status(
     cancelled: bool,
     today: date,
 ) -> LicenceStatus:
-    """`cancelled` once revoked; `unknown` without an end date; `expired` outside the validity
-    (past its end, or not yet begun); otherwise `valid`."""
+    """`cancelled` once revoked; `not_yet_valid` before its start; `unknown` without an end
+    date; `expired` past its end; otherwise `valid`."""
     if cancelled:
         return LicenceStatus.CANCELLED
     if valid_from is not None and today < valid_from:
-        return LicenceStatus.EXPIRED
+        return LicenceStatus.NOT_YET_VALID
     if valid_until is None:
         return LicenceStatus.UNKNOWN
     return LicenceStatus.EXPIRED if today > valid_until else LicenceStatus.VALID

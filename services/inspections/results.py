@@ -181,6 +181,7 @@ def record_follow_up(
         region_code=_plan_region(session, inspection),
         data={"outcome": outcome, "previous": before, "inspected_on": inspected_on.isoformat()},
     )
+    notices.inspection_follow_up(session, inspection)
     return inspection
 
 

@@ -1,12 +1,24 @@
 """What each event tells whom (SPEC §10). Each function is the one line a service calls in the
-transaction of its event."""
+transaction of its event.
+
+Links point at the pages people use: operators `/my/filings/{id}`, `/my/inspections`,
+`/register/status`; anyone `/verify/{receipt_no}`, `/inspection-plans/{id}`; staff (reviewers,
+inspectors, admins) the API records for now (`/api/v1/filings/{id}`, `/api/v1/inspections/{id}`).
+E-mail and SMS carry them absolute (PUBLIC_BASE_URL); the in-app inbox keeps them relative."""
 
 from collections.abc import Iterable
 from datetime import date
 
 from sqlmodel import Session, col, select
 
-from domain.vocabulary import DocumentKind, FilingAction, NotificationKind, Outcome, Role
+from domain.vocabulary import (
+    DocumentKind,
+    FilingAction,
+    FollowUpOutcome,
+    NotificationKind,
+    Outcome,
+    Role,
+)
 from models.base import pk
 from models.enterprise import Enterprise
 from models.filing import Filing, FilingRevision
@@ -59,6 +71,17 @@ def correction_line(item: dict[str, str]) -> str:
     return f"字段“{FIELD_LABELS.get(field, field)}”：{item.get('reason', '')}"
 
 
+OPERATOR_INSPECTIONS = "/my/inspections"
+
+
+def staff_filing_link(filing_id: int) -> str:
+    return f"/api/v1/filings/{filing_id}"
+
+
+def _staff_inspection(inspection: Inspection) -> str:
+    return f"/api/v1/inspections/{pk(inspection)}"
+
+
 def _operators(session: Session, filing: Filing) -> list[User]:
     return enterprise_recipients(session, filing.enterprise_id)
 
@@ -93,22 +116,35 @@ def filing_accepted(session: Session, filing: Filing, rev: FilingRevision) -> No
 
 
 def filing_ended(session: Session, filing: Filing, action: str, reason: str) -> None:
-    """A revocation or a lapse (a closure is the operator's own act: no notice)."""
-    if action == FilingAction.REVOKE:
-        kind, title, what = NotificationKind.FILING_REVOKED, "备案被撤销", "已被撤销"
-    elif action == FilingAction.LAPSE:
-        kind, title = NotificationKind.FILING_LAPSED, "备案失效"
-        what = "因快递业务经营许可注销而失效"
-    else:
+    """A revocation (a closure is the operator's own act: no notice; lapses are told once per
+    enterprise by `filings_lapsed`)."""
+    if action != FilingAction.REVOKE:
         return
     name = _outlet_name(session, filing)
     notify(
         session,
         _operators(session, filing),
-        kind=kind,
-        title=f"{title}：{name}",
-        body=f"网点“{name}”（备案编号 {filing.filing_no}）的备案{what}。原因：{reason}",
+        kind=NotificationKind.FILING_REVOKED,
+        title=f"备案被撤销：{name}",
+        body=f"网点“{name}”（备案编号 {filing.filing_no}）的备案已被撤销。原因：{reason}",
         link=f"/my/filings/{pk(filing)}",
+    )
+
+
+def filings_lapsed(session: Session, enterprise: Enterprise, count: int, reason: str) -> None:
+    """A licence cancellation: one summary notice per account, however many filings lapsed."""
+    if count == 0:
+        return
+    notify(
+        session,
+        enterprise_recipients(session, pk(enterprise)),
+        kind=NotificationKind.FILING_LAPSED,
+        title=f"备案失效：{count} 个网点",
+        body=(
+            f"“{enterprise.name}”的快递业务经营许可已注销，其 {count} 个网点的备案随之失效。"
+            f"原因：{reason}"
+        ),
+        link="/my/filings",
     )
 
 
@@ -125,7 +161,7 @@ def enterprise_approved(session: Session, enterprise: Enterprise) -> None:
         kind=NotificationKind.ENTERPRISE_APPROVED,
         title="企业登记已批准",
         body=f"“{enterprise.name}”的企业登记已审核通过，现在可以办理网点备案。",
-        link="/my/filings",
+        link="/register/status",
     )
 
 
@@ -136,7 +172,7 @@ def enterprise_rejected(session: Session, enterprise: Enterprise, reason: str) -
         kind=NotificationKind.ENTERPRISE_REJECTED,
         title="企业登记被驳回",
         body=f"“{enterprise.name}”的企业登记被驳回，请修改后重新提交。原因：{reason}",
-        link="/register",
+        link="/register/status",
     )
 
 
@@ -188,7 +224,7 @@ def inspections_drawn(session: Session, plan: InspectionPlan) -> None:
                 f"检查组执法证号：{'、'.join(inspection.team)}。"
                 "请备好备案回执、营业执照、场所及收寄验视等相关记录，配合检查。"
             ),
-            link=f"/inspection-plans/{pk(plan)}",
+            link=f"/inspection-plans/{pk(plan)}",  # the published plan
         )
         notify(
             session,
@@ -199,7 +235,7 @@ def inspections_drawn(session: Session, plan: InspectionPlan) -> None:
                 f"您被随机选派检查网点“{name}”（备案编号 {inspection.filing_no}）。"
                 f"检查事项：{items}；检查期间：{_period(plan)}。"
             ),
-            link=f"/inspector/tasks/{pk(inspection)}",
+            link=_staff_inspection(inspection),
         )
 
 
@@ -208,6 +244,11 @@ def inspection_result(session: Session, inspection: Inspection) -> None:
     assert filing is not None
     name = _outlet_name(session, filing)
     outcome = Outcome(inspection.outcome).label if inspection.outcome else ""
+    deadline = (
+        f"整改期限：{inspection.rectify_by.isoformat()}，到期后将进行整改复查。"
+        if inspection.rectify_by
+        else ""
+    )
     notify(
         session,
         _operators(session, filing),
@@ -215,9 +256,32 @@ def inspection_result(session: Session, inspection: Inspection) -> None:
         title=f"抽查结果：{name}",
         body=(
             f"网点“{name}”（备案编号 {inspection.filing_no}）的抽查结果：{outcome}。"
-            f"检查日期：{inspection.inspected_on}。检查情况：{inspection.findings or ''}"
+            f"检查日期：{inspection.inspected_on}。{deadline}"
+            f"检查情况：{inspection.findings or ''}"
         ),
-        link=f"/inspection-plans/{inspection.plan_id}",
+        link=OPERATOR_INSPECTIONS,
+    )
+
+
+def inspection_follow_up(session: Session, inspection: Inspection) -> None:
+    """The follow-up check (整改复查) of a rectification: its outcome closes the inspection."""
+    filing = session.get(Filing, inspection.filing_id)
+    assert filing is not None
+    name = _outlet_name(session, filing)
+    outcome = (
+        FollowUpOutcome(inspection.follow_up_outcome).label if inspection.follow_up_outcome else ""
+    )
+    notify(
+        session,
+        _operators(session, filing),
+        kind=NotificationKind.INSPECTION_RESULT,
+        title=f"整改复查结果：{name}",
+        body=(
+            f"网点“{name}”（备案编号 {inspection.filing_no}）的整改复查结果：{outcome}。"
+            f"复查日期：{inspection.follow_up_on}。"
+            f"复查情况：{inspection.follow_up_findings or ''}"
+        ),
+        link=OPERATOR_INSPECTIONS,
     )
 
 
@@ -228,16 +292,19 @@ def review_due_soon(session: Session, rev: FilingRevision, due_on: date) -> None
         kind=NotificationKind.REVIEW_DUE_SOON,
         title=f"审核即将到期：{rev.outlet_name}",
         body=f"网点“{rev.outlet_name}”的备案须在 {due_on.isoformat()} 前办结，仅剩一个工作日。",
-        link=f"/review/filings/{rev.filing_id}",
+        link=staff_filing_link(rev.filing_id),
     )
 
 
 def result_overdue(session: Session, inspection: Inspection, due_on: date) -> None:
     plan = session.get(InspectionPlan, inspection.plan_id)
-    assert plan is not None
+    filing = session.get(Filing, inspection.filing_id)
+    assert plan is not None and filing is not None
     recipients = [
         *_team_users(session, inspection),
         *staff_recipients(session, Role.ADMIN, plan.region_code),
+        *staff_recipients(session, Role.ADMIN, filing.county_code),
+        *staff_recipients(session, Role.INSPECTOR, filing.county_code),
     ]
     notify(
         session,
@@ -248,5 +315,5 @@ def result_overdue(session: Session, inspection: Inspection, due_on: date) -> No
             f"“{plan.name}”中对网点（备案编号 {inspection.filing_no}）的检查结果应在 "
             f"{due_on.isoformat()} 前公示，现已逾期。"
         ),
-        link=f"/inspector/tasks/{pk(inspection)}",
+        link=_staff_inspection(inspection),
     )

@@ -1,10 +1,12 @@
 """Daily jobs, run by the worker once per day across every instance.
 
 The lock is a row: the transaction whose insert of (job, China date) into `job_run` wins runs
-the job, in that same transaction; the others insert nothing and skip. A job that fails rolls
-its row back, so the next round tries again.
+the job, in that same transaction; the others insert nothing and skip. Each round first reads
+which of today's rows exist (no write unless one is missing). A job that fails is logged and
+rolls its row back, so the next round tries again; the jobs after it still run.
 """
 
+import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -14,15 +16,17 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from core.db import is_postgresql, session_scope
-from domain.vocabulary import PlanStatus, RevisionStatus
+from domain.vocabulary import NotificationKind, PlanStatus, RevisionStatus
 from domain.working_days import add_working_days
 from models.filing import FilingRevision
 from models.inspection import Inspection, InspectionPlan
-from models.notification import JobRun
+from models.notification import JobRun, Notification
 from services.inspections.results import plan_results_due_on
 from services.notifications import delivery, events
 from services.oversight import audit
 from services.reference import calendar as working_calendar
+
+logger = logging.getLogger("outlet_filing.notifications")
 
 REVIEW_DUE_SOON = "review_due_soon"
 RESULT_OVERDUE = "result_overdue"
@@ -49,7 +53,9 @@ def previous_run(session: Session, job: str, day: date) -> date | None:
 
 
 def review_due_soon(session: Session, today: date) -> int:
-    """Reviewers learn of each submission whose review is due on the next working day."""
+    """Reviewers learn of each submission whose review is due on the next working day, once per
+    submission: Friday, Saturday and Sunday all see Monday as the next working day, so a
+    submission already told of since it was submitted is skipped."""
     due_on = add_working_days(today, 1, working_calendar.current(session))
     revisions = session.exec(
         select(FilingRevision)
@@ -59,9 +65,23 @@ def review_due_soon(session: Session, today: date) -> int:
         )
         .order_by(col(FilingRevision.id))
     ).all()
+    told = 0
     for rev in revisions:
+        if _told_since_submitted(session, rev):
+            continue
         events.review_due_soon(session, rev, due_on)
-    return len(revisions)
+        told += 1
+    return told
+
+
+def _told_since_submitted(session: Session, rev: FilingRevision) -> bool:
+    query = select(Notification.id).where(
+        Notification.kind == NotificationKind.REVIEW_DUE_SOON,
+        Notification.link == events.staff_filing_link(rev.filing_id),
+    )
+    if rev.submitted_at is not None:
+        query = query.where(col(Notification.created_at) >= rev.submitted_at)
+    return session.exec(query.limit(1)).first() is not None
 
 
 def result_overdue(session: Session, today: date) -> int:
@@ -99,11 +119,19 @@ DAILY: dict[str, Callable[[Session, date], int]] = {
 
 
 def run_daily(session_factory: delivery.SessionFactory = session_scope) -> dict[str, int]:
-    """Runs each daily job not yet run today (China date); {job: items handled} of those run."""
+    """Runs each daily job not yet run today (China date); {job: items handled} of those run.
+    A job that fails is logged and retried next round; it does not stop the others."""
+    today = clock.today()
+    with delivery.reading(session_factory) as session:
+        done = set(session.exec(select(JobRun.job).where(JobRun.day == today)).all())
     ran: dict[str, int] = {}
     for job, work in DAILY.items():
-        with session_factory() as session:
-            today = clock.today()
-            if acquire(session, job, today):
-                ran[job] = work(session, today)
+        if job in done:
+            continue
+        try:
+            with session_factory() as session:  # rolled back, lock row included, if it raises
+                if acquire(session, job, today):
+                    ran[job] = work(session, today)
+        except Exception:
+            logger.exception("daily job %s failed; it is tried again next round", job)
     return ran

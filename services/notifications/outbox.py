@@ -6,6 +6,7 @@ so a notice exists exactly when its event does. Deliveries are sent later by the
 """
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -18,6 +19,7 @@ from models.user import User
 from services.reference import regions
 
 MAX_TITLE = 200
+DELIVER_FOR = timedelta(days=3)  # a message not out by then is given up (SPEC §10: retried)
 
 
 def absolute(link: str | None) -> str | None:
@@ -47,8 +49,10 @@ def queue_deliveries(
     subject: str,
     text: str,
     notification_id: int | None = None,
+    expires_at: datetime | None = None,
 ) -> list[Delivery]:
-    """Pending deliveries of one message to each of `user`'s configured channels."""
+    """Pending deliveries of one message to each of `user`'s configured channels, tried until
+    `expires_at` (by default DELIVER_FOR from now)."""
     now = clock.now()
     rows = [
         Delivery(
@@ -62,6 +66,7 @@ def queue_deliveries(
             status=DeliveryStatus.PENDING,
             next_attempt_at=now,
             created_at=now,
+            expires_at=expires_at or now + DELIVER_FOR,
         )
         for channel, address in channels_of(user)
     ]

@@ -25,7 +25,6 @@ from domain.working_days import WorkingCalendar, YearArrangement
 from models.base import aware
 from models.calendar import CalendarDay, CalendarYear
 from models.user import User
-from services.oversight import audit
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_NOTE = 100
@@ -184,11 +183,12 @@ class YearView:
     days: list[DayEntry]
 
 
-def load_year(
+def replace_year(
     session: Session, year: int, entries: Iterable[DayEntry], *, actor: User | None = None
 ) -> CalendarYear:
-    """Replaces `year`'s arrangement by `entries` (validated rows of that year), then counts
-    the deadlines of submissions awaiting a decision again on it."""
+    """Replaces `year`'s arrangement by `entries` (validated rows of that year). Callers load a
+    year with `services.filings.calendar_years.load_year`, which also counts the open deadlines
+    again and writes the audit entry."""
     entries = list(entries)
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationFailed.single(
@@ -222,47 +222,7 @@ def load_year(
         )
     session.flush()
     invalidate()
-    recounted = _recount_open_deadlines(session)
-    audit.append(
-        session,
-        actor_id=actor.id if actor else None,
-        action="calendar.load",
-        entity="calendar_year",
-        entity_id=year,
-        data={
-            "holidays": sum(entry.kind == CalendarDayKind.HOLIDAY for entry in entries),
-            "workdays": sum(entry.kind == CalendarDayKind.WORKDAY for entry in entries),
-            "deadlines_recounted": recounted,
-        },
-        region_code=None,  # city-wide reference data
-    )
     return record
-
-
-def _recount_open_deadlines(session: Session) -> int:
-    """Submissions awaiting a decision get their due dates counted on the calendar as it is now
-    (a deadline counted Monday to Friday becomes the official one)."""
-    from domain.vocabulary import RevisionStatus
-    from models.filing import FilingRevision
-    from services.filings import rules
-
-    calendar = current(session)
-    count = 0
-    for rev in session.exec(
-        select(FilingRevision).where(
-            FilingRevision.status == RevisionStatus.SUBMITTED,
-            col(FilingRevision.submitted_at).is_not(None),
-        )
-    ).all():
-        assert rev.submitted_at is not None
-        submitted_on = clock.china_date(rev.submitted_at)
-        due = rules.deadlines(submitted_on, calendar)
-        if (rev.review_due_on, rev.return_due_on) != due:
-            rev.review_due_on, rev.return_due_on = due
-            session.add(rev)
-            count += 1
-    session.flush()
-    return count
 
 
 def year_view(session: Session, year: int) -> YearView:

@@ -1,6 +1,7 @@
 """Issue 11 (C): working days as data (SPEC §1): an admin loads a year chinese-calendar does not
 know; until then that year's deadlines are counted Monday to Friday and shown as provisional."""
 
+import ast
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -184,3 +185,60 @@ def test_cli_refuses_a_bad_file_with_chinese_errors(
     assert cli_main(["calendar", "load", str(path)]) == 2
     assert "表头" in capsys.readouterr().err
     assert session.get(CalendarYear, 2027) is None
+
+
+def test_the_calendar_knows_nothing_of_filings() -> None:
+    """Loading a year recounts filings' deadlines from services.filings; the calendar module
+    itself imports neither filings nor anything inside a function (no hidden cycle)."""
+    root = Path(__file__).resolve().parents[2]
+    tree = ast.parse((root / "services/reference/calendar.py").read_text())
+    ours = ("services", "models", "domain", "core", "schemas")
+    modules = {
+        node.module or ""
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(ours)
+    }
+    assert not {m for m in modules if m.startswith(("services.filings", "models.filing"))}
+
+    def names(node: ast.Import | ast.ImportFrom) -> list[str]:
+        if isinstance(node, ast.ImportFrom):
+            return [node.module or ""]
+        return [alias.name for alias in node.names]
+
+    nested = [
+        name
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in names(node)
+        if name.startswith(ours)
+    ]
+    assert nested == []
+
+
+def test_the_cli_load_counts_open_deadlines_again(
+    client: TestClient,
+    session: Session,
+    operator: User,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with _clock_at(datetime(2027, 2, 4, 2, 0, tzinfo=UTC)):
+        before = _filing(client, operator, "2027-02-01")
+    assert before["review_due_on"] == "2027-02-11"
+
+    @contextmanager
+    def test_session(**_: object) -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    monkeypatch.setattr("core.db.session_scope", test_session)
+    path = tmp_path / "2027.csv"
+    path.write_text(CSV_2027, encoding="utf-8")
+    assert cli_main(["calendar", "load", str(path)]) == 0
+    with _clock_at(datetime(2027, 2, 4, 2, 0, tzinfo=UTC)):
+        again = client.get(f"/api/v1/filings/{before['id']}", headers=auth(operator)).json()
+    assert again["review_due_on"] == "2027-02-18"
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "calendar.load")).one()
+    assert json.loads(entry.data)["deadlines_recounted"] == 1

@@ -2,6 +2,7 @@
 licence data at registration and approval, contact edits and changes under review, receipts
 reissued on a name change."""
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -276,3 +277,169 @@ def test_accepted_name_change_reissues_each_receipt_in_force(
     history = client.get(f"{API}/filings/{filing['id']}/history", headers=auth(operator)).json()
     assert history[-1]["action"] == "reissue"
     assert session.get(Enterprise, enterprise.id) is not None
+
+
+# --- review findings (F2) ---------------------------------------------------------------------
+
+
+def _request_and_accept(
+    client: TestClient, enterprise_id: int, owner: User, reviewer: User, **fields: object
+) -> Any:
+    asked = client.patch(f"{API}/enterprises/{enterprise_id}", json=fields, headers=auth(owner))
+    assert asked.status_code == 200, asked.text
+    return client.post(
+        f"{API}/enterprises/{enterprise_id}/change-review",
+        json={"decision": "accept"},
+        headers=auth(reviewer),
+    )
+
+
+def test_accepted_uscc_change_reissues_receipts_with_the_new_uscc(
+    client: TestClient, session: Session
+) -> None:
+    enterprise = make_enterprise(session)
+    operator = operator_of(session, enterprise)
+    reviewer = make_staff(session, jurisdiction="451100")
+    filing = filed_filing(client, operator, reviewer)
+    new_uscc = valid_uscc(4799)
+
+    accepted = _request_and_accept(client, enterprise.id or 0, operator, reviewer, uscc=new_uscc)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["uscc"] == new_uscc
+
+    now = client.get(f"{API}/filings/{filing['id']}", headers=auth(operator)).json()
+    assert now["receipt_no"] != filing["receipt_no"]
+    check = client.get(f"{API}/public/receipts/{now['receipt_no']}").json()
+    assert check["status"] == "valid"
+    assert check["operator"]["uscc"] == new_uscc
+    old = client.get(f"{API}/public/receipts/{filing['receipt_no']}").json()
+    assert old["status"] == "superseded"
+
+
+def test_a_nul_in_the_contact_email_is_422(client: TestClient, session: Session) -> None:
+    registered = client.post(
+        f"{API}/enterprises/register", json=registration(contact_email="a\x00b@example.com")
+    )
+    assert problem(registered) == (422, "validation_error")
+    assert session.exec(select(User).where(User.username == "owner-11")).first() is None
+    enterprise = make_enterprise(session)
+    edited = client.patch(
+        f"{API}/enterprises/{enterprise.id}",
+        json={"contact_email": "zhao\u202e@example.com"},
+        headers=auth(operator_of(session, enterprise)),
+    )
+    assert problem(edited) == (422, "validation_error")
+
+
+def test_a_pending_registration_cannot_be_changed_under_the_reviewer(
+    client: TestClient, session: Session
+) -> None:
+    created = client.post(f"{API}/enterprises/register", json=registration())
+    enterprise_id = created.json()["id"]
+    headers = login_headers(client, "owner-11")
+    response = client.patch(
+        f"{API}/enterprises/{enterprise_id}", json={"name": "另一个名称"}, headers=headers
+    )
+    assert problem(response) == (409, "invalid_transition")
+    assert "等待审核期间不能修改" in response.json()["detail"]
+    contact = client.patch(
+        f"{API}/enterprises/{enterprise_id}", json={"contact_name": "王五"}, headers=headers
+    )
+    assert problem(contact) == (409, "invalid_transition")
+    shown = client.get(f"{API}/enterprises/{enterprise_id}", headers=headers).json()
+    assert shown["name"] == registration()["name"] and shown["contact_name"] == "李四"
+
+
+def test_a_reviewer_cannot_license_regions_outside_its_jurisdiction(
+    client: TestClient, session: Session
+) -> None:
+    enterprise = make_enterprise(session, approved=False)
+    district = make_staff(session, jurisdiction="451102")
+    response = client.post(
+        f"{API}/enterprises/{enterprise.id}/approve",
+        json={"licence_regions": ["450000"]},
+        headers=auth(district),
+    )
+    assert problem(response) == (403, "outside_jurisdiction")
+    session.refresh(enterprise)
+    assert enterprise.status == "pending" and enterprise.licence_regions == ["451100"]
+    inside = client.post(
+        f"{API}/enterprises/{enterprise.id}/approve",
+        json={"licence_regions": ["451102"]},
+        headers=auth(district),
+    )
+    assert inside.status_code == 200, inside.text
+
+    owner = operator_of(session, enterprise)
+    widened = _request_and_accept(
+        client, enterprise.id or 0, owner, district, licence_regions=["451100"]
+    )
+    assert problem(widened) == (403, "outside_jurisdiction")
+    session.refresh(enterprise)
+    assert enterprise.licence_regions == ["451102"] and enterprise.pending_change is not None
+
+
+def test_a_reissuing_change_needs_a_reviewer_covering_every_filed_county(
+    client: TestClient, session: Session
+) -> None:
+    enterprise = make_enterprise(session)
+    operator = operator_of(session, enterprise)
+    city = make_staff(session, jurisdiction="451100")
+    elsewhere = filed_filing(
+        client,
+        operator,
+        city,
+        county_code="451103",
+        township_code="451103101",
+        address="黄田镇 1 号",
+    )
+    district = make_staff(session, jurisdiction="451102")
+    response = _request_and_accept(
+        client, enterprise.id or 0, operator, district, name="贺州新名快递有限公司"
+    )
+    assert problem(response) == (403, "outside_jurisdiction")
+    assert response.json()["counties"] == ["451103"]
+    now = client.get(f"{API}/filings/{elsewhere['id']}", headers=auth(operator)).json()
+    assert now["receipt_no"] == elsewhere["receipt_no"]
+    session.refresh(enterprise)
+    assert enterprise.name != "贺州新名快递有限公司" and enterprise.pending_change is not None
+    by_city = client.post(
+        f"{API}/enterprises/{enterprise.id}/change-review",
+        json={"decision": "accept"},
+        headers=auth(city),
+    )
+    assert by_city.status_code == 200, by_city.text
+
+
+def _audit_data(session: Session, enterprise_id: int, action: str) -> dict[str, Any]:
+    row = session.exec(
+        select(AuditEntry).where(
+            AuditEntry.entity == "enterprise",
+            AuditEntry.entity_id == enterprise_id,
+            AuditEntry.action == action,
+        )
+    ).one()
+    found: dict[str, Any] = json.loads(row.data)
+    return found
+
+
+def test_the_audit_chain_keeps_field_names_not_personal_values(
+    client: TestClient, session: Session
+) -> None:
+    created = client.post(
+        f"{API}/enterprises/register", json=registration(contact_email="li@example.com")
+    )
+    enterprise_id = created.json()["id"]
+    registered = _audit_data(session, enterprise_id, "enterprise.register")
+    assert "owner-11" not in str(registered) and "13877401234" not in str(registered)
+    assert registered["uscc"] == registration()["uscc"] and "owner_id" in registered
+
+    enterprise = make_enterprise(session)
+    edited = client.patch(
+        f"{API}/enterprises/{enterprise.id}",
+        json={"contact_name": "赵六", "contact_mobile": "13977405678"},
+        headers=auth(operator_of(session, enterprise)),
+    )
+    assert edited.status_code == 200, edited.text
+    data = _audit_data(session, enterprise.id or 0, "enterprise.contact_update")
+    assert data == {"contact_fields": ["contact_mobile", "contact_name"]}

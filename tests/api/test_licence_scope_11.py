@@ -144,3 +144,32 @@ def test_a_valid_licence_is_shown_and_lets_the_filing_through(
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["licence"]["status"] == "valid"
     assert submitted.json()["licence"]["valid_until"] == until.isoformat()
+
+
+def test_a_licence_not_started_yet_is_not_yet_valid_not_expired(
+    client: TestClient, session: Session
+) -> None:
+    assert (
+        rules.licence_status(
+            valid_from=TODAY + timedelta(days=1),
+            valid_until=TODAY + timedelta(days=400),
+            cancelled=False,
+            today=TODAY,
+        )
+        == LicenceStatus.NOT_YET_VALID
+    )
+    assert LicenceStatus.NOT_YET_VALID.label == "尚未生效"
+    operator = licensed_operator(session)
+    draft = create_draft(client, operator)
+    upload_required(client, draft["id"], operator)
+    enterprise = session.get(Enterprise, operator.enterprise_id)
+    assert enterprise is not None
+    enterprise.licence_valid_from = clock.today() + timedelta(days=10)
+    session.add(enterprise)
+    session.flush()
+    shown = client.get(f"{API}/filings/{draft['id']}", headers=auth(operator)).json()
+    assert shown["licence"]["status"] == "not_yet_valid"
+    assert shown["licence"]["status_label"] == "尚未生效"
+    submit = client.post(f"{API}/filings/{draft['id']}/submit", headers=auth(operator))
+    assert problem(submit) == (422, "outside_licence_scope")
+    assert "尚未生效" in submit.json()["detail"]

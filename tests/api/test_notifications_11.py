@@ -118,7 +118,9 @@ def test_a_revoked_filing_is_told_with_its_reason(
 
 def test_an_approved_enterprise_is_told(client: TestClient, session: Session) -> None:
     owner = operator_of(session, make_enterprise(session, region_code="451102"))
-    assert [n["kind"] for n in inbox(client, owner)["items"]] == ["enterprise_approved"]
+    notices = inbox(client, owner)["items"]
+    assert [n["kind"] for n in notices] == ["enterprise_approved"]
+    assert notices[0]["link"] == "/register/status"
 
 
 def test_marking_read_is_for_ones_own_notices_only_and_pages(
@@ -161,7 +163,8 @@ def test_drawn_outlets_tell_their_operators_and_teams_and_results_tell_operators
     by_certificate = {inspector.certificate_no: user for inspector, user in world["inspectors"]}
     member = by_certificate[assignment["team"][0]]
     tasks = [n for n in inbox(client, member)["items"] if n["kind"] == "inspection_notice"]
-    assert f"/inspector/tasks/{assignment['inspection_id']}" in {n["link"] for n in tasks}
+    assert f"/api/v1/inspections/{assignment['inspection_id']}" in {n["link"] for n in tasks}
+    assert notice["link"] == f"/inspection-plans/{plan['id']}"
 
     recorded = client.put(
         f"/api/v1/inspections/{assignment['inspection_id']}/result",
@@ -171,6 +174,7 @@ def test_drawn_outlets_tell_their_operators_and_teams_and_results_tell_operators
     assert recorded.status_code == 200, recorded.text
     result = next(n for n in inbox(client, owner)["items"] if n["kind"] == "inspection_result")
     assert "未发现问题" in result["body"] and "符合要求" in result["body"]
+    assert result["link"] == "/my/inspections" and "整改期限" not in result["body"]
 
 
 def test_reviewers_hear_of_a_review_with_one_working_day_left_once_a_day(
@@ -188,7 +192,7 @@ def test_reviewers_hear_of_a_review_with_one_working_day_left_once_a_day(
     assert again == {}  # the day's lock rows are taken: nothing runs twice
     assert session.get(JobRun, (jobs.REVIEW_DUE_SOON, clock.today())) is not None
     due = [n for n in inbox(client, reviewer)["items"] if n["kind"] == "review_due_soon"]
-    assert [n["link"] for n in due] == [f"/review/filings/{filing['id']}"]
+    assert [n["link"] for n in due] == [f"/api/v1/filings/{filing['id']}"]
     assert not [n for n in inbox(client, other_county)["items"] if n["kind"] == "review_due_soon"]
 
 
@@ -263,3 +267,124 @@ def test_the_daily_head_stamp_chains_the_previous_head_so_a_rewrite_is_detectabl
     rewritten = session.get(AuditEntry, stamp.id)
     assert rewritten is not None
     assert json.loads(rewritten.data)["previous_head"] != rewritten.prev_hash
+
+
+# --- review findings (F1) ----------------------------------------------------------------------
+
+
+def test_a_review_due_monday_is_told_once_though_friday_saturday_and_sunday_all_run(
+    client: TestClient, session: Session, operator: User, reviewer: User, fixed_clock: datetime
+) -> None:
+    from datetime import UTC, date
+
+    filing = submitted_filing(client, operator)
+    rev = session.exec(select(FilingRevision).where(FilingRevision.filing_id == filing["id"])).one()
+    rev.review_due_on = date(2026, 12, 7)  # a Monday
+    session.add(rev)
+    session.commit()
+    for day in (4, 5, 6):  # Friday, Saturday, Sunday: each sees Monday as the next working day
+        with clock.frozen_at(datetime(2026, 12, day, 2, 0, tzinfo=UTC)):
+            jobs.run_daily(scope_of(session))
+    due = [n for n in inbox(client, reviewer)["items"] if n["kind"] == "review_due_soon"]
+    assert len(due) == 1 and "2026-12-07" in due[0]["body"]
+
+
+def test_a_follow_up_is_told_to_the_operator_and_a_result_names_the_rectification_deadline(
+    client: TestClient,
+    session: Session,
+    world: World,  # noqa: F811
+) -> None:
+    plan = drawn_plan(client, world["admin"], period_start="2026-11-15")
+    assignment = plan["assignments"][0]
+    filing = next(f for f in world["outlets"] if f.filing_no == assignment["filing_no"])
+    owner = session.exec(select(User).where(User.enterprise_id == filing.enterprise_id)).first()
+    assert owner is not None
+    member = next(u for i, u in world["inspectors"] if i.certificate_no == assignment["team"][0])
+    url = f"/api/v1/inspections/{assignment['inspection_id']}"
+    rectification = {
+        "inspected_on": "2026-11-20",
+        "outcome": "rectification",
+        "findings": "未落实收寄验视制度",
+        "rectify_by": "2026-12-15",
+    }
+    assert client.put(f"{url}/result", json=rectification, headers=auth(member)).is_success
+    [result] = [n for n in inbox(client, owner)["items"] if n["kind"] == "inspection_result"]
+    assert "责令整改" in result["body"] and "整改期限：2026-12-15" in result["body"]
+
+    follow_up = {"inspected_on": "2026-11-30", "outcome": "rectified", "findings": "已整改到位"}
+    assert client.put(f"{url}/follow-up", json=follow_up, headers=auth(member)).is_success
+    results = [n for n in inbox(client, owner)["items"] if n["kind"] == "inspection_result"]
+    assert len(results) == 2
+    told = results[0]  # newest first
+    assert "整改复查" in told["title"] and assignment["filing_no"] in told["body"]
+    for text in ("已整改", "2026-11-30", "已整改到位"):
+        assert text in told["body"]
+    assert told["link"] == "/my/inspections"
+
+
+def test_a_licence_cancellation_sends_one_summary_per_account_not_one_per_filing(
+    client: TestClient, session: Session, operator: User, reviewer: User
+) -> None:
+    other = second_account(session, operator)
+    for _ in range(3):
+        filed_filing(client, operator, reviewer)
+    cancelled = client.post(
+        f"/api/v1/enterprises/{operator.enterprise_id}/licence-cancellation",
+        json={"reason": "快递业务经营许可证被注销"},
+        headers=auth(reviewer),
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    for user in (operator, other):
+        lapsed = [n for n in inbox(client, user)["items"] if n["kind"] == "filing_lapsed"]
+        assert len(lapsed) == 1
+        assert "3 个网点" in lapsed[0]["body"] and "快递业务经营许可证被注销" in lapsed[0]["body"]
+        assert lapsed[0]["link"] == "/my/filings"
+
+
+def test_overdue_results_also_reach_the_outlets_county_inspectors_and_admins(
+    client: TestClient,
+    session: Session,
+    world: World,  # noqa: F811
+) -> None:
+    from datetime import UTC
+
+    county = world["outlets"][0].county_code
+    county_inspector = make_staff(session, role="inspector", jurisdiction=county)
+    elsewhere = make_staff(session, role="inspector", jurisdiction="451102")
+    plan = drawn_plan(client, world["admin"], period_start="2026-09-01", period_end="2026-09-30")
+    with clock.frozen_at(datetime(2026, 11, 4, 2, 0, tzinfo=UTC)):
+        jobs.run_daily(scope_of(session))
+    told = [n for n in inbox(client, county_inspector)["items"] if n["kind"] == "result_overdue"]
+    assert len(told) == len(plan["assignments"])
+    assert {n["link"] for n in told} == {
+        f"/api/v1/inspections/{a['inspection_id']}" for a in plan["assignments"]
+    }
+    assert not inbox(client, elsewhere)["items"]
+
+
+def test_a_failing_daily_job_does_not_stop_the_others_and_is_retried(
+    session: Session, fixed_clock: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def boom(_session: Session, _today: Any) -> int:
+        calls.append("boom")
+        if len(calls) == 1:
+            raise RuntimeError("the first try fails")
+        return 7
+
+    monkeypatch.setattr(jobs, "DAILY", {"boom": boom, **jobs.DAILY})
+    first = jobs.run_daily(scope_of(session))
+    assert "boom" not in first and set(first) == set(jobs.DAILY) - {"boom"}
+    assert session.get(JobRun, ("boom", clock.today())) is None  # its lock row rolled back
+    assert jobs.run_daily(scope_of(session)) == {"boom": 7}  # retried; the others not again
+
+    attempted: list[str] = []
+
+    def recording_acquire(_session: Session, job: str, _day: Any) -> bool:
+        attempted.append(job)
+        return False
+
+    monkeypatch.setattr(jobs, "acquire", recording_acquire)
+    assert jobs.run_daily(scope_of(session)) == {}
+    assert attempted == []  # every job done today: read, no lock row insert tried

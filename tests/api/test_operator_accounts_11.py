@@ -3,9 +3,14 @@
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from api.routes import enterprise_users
+from core.security import hash_password
 from models.audit import AuditEntry
 from models.enterprise import Enterprise
 from models.user import User
@@ -256,3 +261,68 @@ def test_wrong_current_passwords_are_throttled_like_logins(
     )
     assert problem(right) == (429, "rate_limited")
     assert _login(client, "self-guess", PASSWORD).status_code == 429
+
+
+# --- review findings (F2) ---------------------------------------------------------------------
+
+
+def test_the_database_keeps_one_owner_per_enterprise(session: Session) -> None:
+    enterprise, _ = _owner(session)
+    other = make_enterprise(session)
+    second = User(
+        username="second-owner",
+        password_hash="x",
+        role="operator",
+        jurisdiction=enterprise.region_code,
+        display_name="second",
+        enterprise_id=enterprise.id,
+        is_owner=True,
+    )
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(second)
+        session.flush()
+    # Other enterprises' owners and non-owner accounts are not affected.
+    assert operator_of(session, other).is_owner is True
+    second.is_owner = False
+    session.add(second)
+    session.flush()
+
+
+def test_the_owner_role_goes_back_and_forth(client: TestClient, session: Session) -> None:
+    enterprise, owner = _owner(session)
+    path = f"/api/v1/enterprises/{enterprise.id}/users"
+    colleague = _create(client, owner, enterprise.id or 0).json()["id"]
+    handed = client.patch(f"{path}/{colleague}", json={"is_owner": True}, headers=auth(owner))
+    assert handed.status_code == 200, handed.text
+    new_owner = session.get(User, colleague)
+    assert new_owner is not None
+    # Back to the older (lower id) account: the old owner must step down first.
+    back = client.patch(f"{path}/{owner.id}", json={"is_owner": True}, headers=auth(new_owner))
+    assert back.status_code == 200, back.text
+    owners = session.exec(
+        select(User.id).where(User.enterprise_id == enterprise.id, User.is_owner)
+    ).all()
+    assert list(owners) == [owner.id]
+
+
+def test_an_owner_who_handed_over_while_hashing_creates_nothing(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enterprise, owner = _owner(session)
+    colleague = _create(client, owner, enterprise.id or 0).json()["id"]
+
+    def hand_over_meanwhile(password: str) -> str:
+        # Another request hands the role over while this one hashes (rows changed under the
+        # session's feet: the loaded owner still says is_owner).
+        session.execute(
+            sql_text("UPDATE user_account SET is_owner = FALSE WHERE id = :id"), {"id": owner.id}
+        )
+        session.execute(
+            sql_text("UPDATE user_account SET is_owner = TRUE WHERE id = :id"), {"id": colleague}
+        )
+        return hash_password(password)
+
+    monkeypatch.setattr(enterprise_users, "hash_password", hand_over_meanwhile)
+    response = _create(client, owner, enterprise.id or 0, username="colleague3")
+    assert problem(response) == (403, "forbidden")
+    assert session.exec(select(User).where(User.username == "colleague3")).first() is None

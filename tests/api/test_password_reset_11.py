@@ -145,3 +145,61 @@ def test_the_link_is_blanked_once_sent_and_requests_are_throttled(
         select(Delivery).where(Delivery.kind == NotificationKind.PASSWORD_RESET)
     ).all()
     assert len(queued) == password_reset.REQUESTS_PER_USERNAME.attempts  # then nothing more
+
+
+def test_a_link_not_out_before_its_token_expires_is_given_up_and_blanked(
+    client: TestClient, session: Session, operator: User, mail: None, moment: list[datetime]
+) -> None:
+    operator.email = "owner@example.test"
+    session.add(operator)
+    client.post(URL, json={"username": operator.username})
+    scope = scope_of(session)
+    assert delivery.drain(scope).retried == 1  # the mail server (port 1) is down
+    [waiting] = session.exec(
+        select(Delivery).where(Delivery.kind == NotificationKind.PASSWORD_RESET)
+    ).all()
+    assert waiting.status == DeliveryStatus.PENDING and "/reset-password?" in waiting.body
+    moment[0] += password_reset.TOKEN_LIFETIME + timedelta(seconds=1)
+    delivery.drain(scope)
+    session.refresh(waiting)
+    assert waiting.status == DeliveryStatus.FAILED and waiting.body == ""
+
+
+def test_a_used_link_drops_the_users_other_links_still_waiting(
+    client: TestClient, session: Session, operator: User, mail: None, moment: list[datetime]
+) -> None:
+    operator.email = "owner@example.test"
+    session.add(operator)
+    client.post(URL, json={"username": operator.username})
+    client.post(URL, json={"username": operator.username})
+    first = reset_links(session, operator)[0]
+    done = client.post(f"{URL}/confirm", json={"token": token_of(first), "password": NEW_PASSWORD})
+    assert done.status_code == 204, done.text
+    rows = session.exec(
+        select(Delivery).where(Delivery.kind == NotificationKind.PASSWORD_RESET)
+    ).all()
+    assert [(row.status, row.body) for row in rows] == [(DeliveryStatus.FAILED, "")] * 2
+
+
+def test_requests_from_one_client_address_are_limited_whatever_the_usernames(
+    client: TestClient,
+    session: Session,
+    operator: User,
+    mail: None,
+    moment: list[datetime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from services.accounts import throttling
+
+    limit = throttling.Limit(3, timedelta(hours=1), timedelta(hours=1))
+    monkeypatch.setattr(password_reset, "REQUESTS_PER_ADDRESS", limit)
+    operator.email = "owner@example.test"
+    session.add(operator)
+    for n in range(limit.attempts):
+        assert client.post(URL, json={"username": f"someone-{n}"}).status_code == 202
+    refused = client.post(URL, json={"username": operator.username})
+    assert refused.status_code == 202  # the answer stays the same
+    assert reset_links(session, operator) == []  # but nothing is sent
+    moment[0] += limit.lockout + timedelta(seconds=1)
+    client.post(URL, json={"username": operator.username})
+    assert len(reset_links(session, operator)) == 1
