@@ -6,7 +6,7 @@ A plain ASGI middleware (not BaseHTTPMiddleware, which would buffer and slow the
 - a body without one (chunked) is counted as it streams in: the read that passes the limit
   fails with the same 413, so at most one chunk past the limit is ever received.
 
-Multipart uploads are checked byte by byte by `api.uploads` against `MAX_UPLOAD_BYTES`; here a
+Multipart uploads are checked byte by byte by `web.uploads` against `MAX_UPLOAD_BYTES`; here a
 multipart body only meets a backstop above that (the file plus a JSON body's worth of other
 parts), so a multipart body sent to a route that is not an upload cannot be held whole either.
 """

@@ -29,7 +29,12 @@ from api.routes import (
 from core import logs
 from core.config import get_settings
 from web import account as account_pages
+from web import account_pages as self_service_pages
+from web import my_inspections as inspection_notice_pages
+from web import operator as operator_pages
 from web import pages as web
+from web import public as public_pages
+from web import register as register_pages
 
 API_PREFIX = "/api/v1"
 
@@ -101,6 +106,11 @@ def create_app() -> FastAPI:
         (public.router, API_PREFIX),
         (web.router, ""),
         (account_pages.router, ""),
+        (self_service_pages.router, ""),
+        (operator_pages.router, ""),
+        (inspection_notice_pages.router, ""),
+        (register_pages.router, ""),
+        (public_pages.router, ""),
         (health.router, ""),
         *((module.router, API_PREFIX) for module in (auth, users, reference, enterprises)),
         *((module.router, API_PREFIX) for module in (enterprise_users, calendar)),

@@ -39,7 +39,7 @@ def make_staff(
     n = next(_serial)
     return accounts.create_user(
         session,
-        username=kwargs.pop("username", f"{role}{n}"),
+        username=kwargs.pop("username", f"{role}-{n}"),
         password=kwargs.pop("password", PASSWORD),
         role=role,
         jurisdiction=jurisdiction,

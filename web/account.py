@@ -36,14 +36,26 @@ def safe_next(value: object, default: str = "/") -> str:
     return default
 
 
+# What the login page says when another page sends the user here (`?notice=`).
+LOGIN_NOTICES = {
+    "password_changed": "密码已修改，请用新密码重新登录。",
+    "password_reset": "新密码已设置，请用新密码登录。",
+}
+
+
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, user: PageUser, next: str = "/") -> Response:
+def login_page(request: Request, user: PageUser, next: str = "/", notice: str = "") -> Response:
     """Public."""
     return render(
         templates,
         request,
         "login.html",
-        {"next": safe_next(next), "username": "", "error": None, "notice": None},
+        {
+            "next": safe_next(next),
+            "username": "",
+            "error": None,
+            "notice": LOGIN_NOTICES.get(notice),
+        },
         user=user,
     )
 

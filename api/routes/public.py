@@ -8,8 +8,6 @@ from joserfc.jwk import KeySetSerialization
 from api.deps import SessionDep
 from domain import draw
 from domain.errors import NotFound
-from domain.vocabulary import PlanStatus
-from models.inspection import InspectionPlan
 from schemas.audit import AuditHead
 from schemas.common import Filter, Id, Offset, Page, PublicSearchText
 from schemas.inspections import (
@@ -124,18 +122,11 @@ def published_plans(session: SessionDep) -> list[PublicPlanSummary]:
 def published_plan(session: SessionDep, plan_id: Id) -> PublishedPlan:
     """Everything needed to re-run the draw: key, sources, strata, pool, eligible lists, teams,
     and the results."""
-    return publication.publication(session, _published(session, plan_id))
+    return publication.publication(session, publication.published_plan(session, plan_id))
 
 
 @router.get("/inspection-plans/{plan_id}/verification", response_model=DrawVerification)
 def verify_plan(session: SessionDep, plan_id: Id) -> DrawVerification:
     """The draw recomputed from the published data alone: `verified: true|false`."""
-    published = publication.publication(session, _published(session, plan_id))
+    published = publication.publication(session, publication.published_plan(session, plan_id))
     return DrawVerification.model_validate(draw.verify(published.model_dump(mode="json")).as_dict())
-
-
-def _published(session: SessionDep, plan_id: Id) -> InspectionPlan:
-    plan = session.get(InspectionPlan, plan_id)
-    if plan is None or plan.status == PlanStatus.DRAFT or plan.announced_at is None:
-        raise NotFound("检查计划不存在或尚未公告")
-    return plan

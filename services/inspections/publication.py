@@ -4,6 +4,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from domain.errors import NotFound
+from domain.vocabulary import PlanStatus
 from models.base import aware
 from models.inspection import Inspection, InspectionItem, InspectionPlan
 from schemas.inspections import PlanItem, PublishedAssignment, PublishedPlan, PublishedResult
@@ -90,4 +92,34 @@ def publication(session: Session, plan: InspectionPlan) -> PublishedPlan:
                 if i.outcome is not None
             ],
         }
+    )
+
+
+def is_published(plan: InspectionPlan | None) -> bool:
+    """Anyone may read a plan once it is announced (and after, cancelled or drawn)."""
+    return plan is not None and plan.status != PlanStatus.DRAFT and plan.announced_at is not None
+
+
+def published_plan(session: Session, plan_id: int) -> InspectionPlan:
+    """The plan, if it is public; NotFound otherwise (a draft is nobody's business yet)."""
+    plan = session.get(InspectionPlan, plan_id)
+    if plan is None or not is_published(plan):
+        raise NotFound("检查计划不存在或尚未公告")
+    return plan
+
+
+def results_of_outlet(session: Session, filing_id: int) -> list[tuple[Inspection, InspectionPlan]]:
+    """An outlet's recorded results in public plans, newest first (the outlet's public page)."""
+    return list(
+        session.exec(
+            select(Inspection, InspectionPlan)
+            .join(InspectionPlan, col(InspectionPlan.id) == Inspection.plan_id)
+            .where(
+                Inspection.filing_id == filing_id,
+                col(Inspection.outcome).is_not(None),
+                col(InspectionPlan.announced_at).is_not(None),
+                InspectionPlan.status != PlanStatus.DRAFT,
+            )
+            .order_by(col(Inspection.inspected_on).desc(), col(Inspection.id).desc())
+        ).all()
     )

@@ -117,7 +117,15 @@ def test_an_integer_past_bigint_is_a_422_on_every_route(
                 url = url.replace(segment, str(value))
         if where == "query":
             params[name] = too_big
-        response = client.request(method, url, params=params, headers=headers)
+        response = client.request(
+            method, url, params=params, headers=headers, follow_redirects=False
+        )
+        if not path.startswith("/api/"):
+            # A page: a 400 page, or the login page first for pages behind a login.
+            assert response.status_code in (303, 400), (too_big, response.text)
+            if response.status_code == 400:
+                assert "请求有误" in response.text
+            continue
         assert problem(response) == (422, "validation_error"), (too_big, response.text)
         assert name in {error["field"] for error in response.json()["errors"]}
 

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.main import app
+from tests.api.test_inspections_11 import world  # noqa: F401  (a fixture the pages reuse)
 from tests.conftest import serve_from
 
 
