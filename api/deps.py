@@ -6,9 +6,9 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from domain.errors import EnterpriseNotApproved, Forbidden, NotAuthenticated
-from domain.vocabulary import EnterpriseStatus, Role
-from models.enterprise import Enterprise
+from domain.vocabulary import Role
 from models.user import User
+from services.accounts import enterprises
 from services.accounts.users import user_for_token
 from web.deps import (  # the pages share these; re-exported for the routes
     ClientAddress,
@@ -51,10 +51,8 @@ class RequireRoles:
     def __call__(self, session: SessionDep, user: CurrentUser) -> User:
         if user.role not in self.roles:
             raise Forbidden()
-        if user.enterprise_id is not None and not self.unapproved:
-            enterprise = session.get(Enterprise, user.enterprise_id)
-            if enterprise is None or enterprise.status != EnterpriseStatus.APPROVED:
-                raise EnterpriseNotApproved()
+        if not self.unapproved and not enterprises.is_approved(session, user):
+            raise EnterpriseNotApproved()
         return user
 
 

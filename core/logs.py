@@ -31,6 +31,29 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+# A secret in a query string (a password-reset link's `?token=`) never reaches the logs.
+_SECRET_IN_QUERY = re.compile(r"([?&][^=&#\s]*token=)[^&#\s]*", re.IGNORECASE)
+ACCESS_LOGGER = "uvicorn.access"
+
+
+def redact_query_secrets(text: str) -> str:
+    """`/reset-password?token=abc&x=1` -> `/reset-password?token=***&x=1`."""
+    return _SECRET_IN_QUERY.sub(r"\1***", text)
+
+
+class RedactQuerySecrets(logging.Filter):
+    """Blanks `token=` values in uvicorn's access lines, whose args are (client, method,
+    path with its query, HTTP version, status). Defence in depth: the reset page already moves
+    its token out of the URL at once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == ACCESS_LOGGER and isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_query_secrets(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, request id, message (and exception)."""
 
@@ -64,5 +87,9 @@ def configure(level: str = "INFO", log_format: str = "console") -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    access = logging.getLogger(ACCESS_LOGGER)  # its own handlers too, when uvicorn adds them
+    if not any(isinstance(f, RedactQuerySecrets) for f in access.filters):
+        access.addFilter(RedactQuerySecrets())
+    handler.addFilter(RedactQuerySecrets())
     for chatty in ("httpx", "httpcore"):  # a line per outgoing request: our own tests and tools
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

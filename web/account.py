@@ -11,11 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from domain.errors import NotAuthenticated, RateLimited
-from domain.vocabulary import EnterpriseStatus, Role
-from models.enterprise import Enterprise
+from domain.vocabulary import Role
+from services.accounts import enterprises
 from services.accounts import users as accounts
 from web.deps import ClientAddress, SessionDep, reads_first, run_between_transactions
-from web.session import PageUser, check_csrf, log_in, log_out, render
+from web.session import PageUser, check_csrf, end_sessions, log_in, log_out, render
 from web.templating import templates
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -96,8 +96,7 @@ def login_submit(
     if user is None:
         return again(accounts.LoginFailed.message, 401)
     if user.role == Role.OPERATOR:
-        enterprise = session.get(Enterprise, user.enterprise_id)
-        if enterprise is not None and enterprise.status != EnterpriseStatus.APPROVED:
+        if not enterprises.is_approved(session, user):
             target = "/register/status"
         elif target == "/":
             target = "/my/filings"
@@ -107,9 +106,13 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, form: Form) -> Response:
-    """Any logged-in user (and harmless for anyone else)."""
+def logout(request: Request, session: SessionDep, user: PageUser, form: Form) -> Response:
+    """Any logged-in user (and harmless for anyone else). Ends the session on the server too
+    (`end_sessions`: the user's other sessions and API tokens with it), so a copied session
+    cookie is refused afterwards."""
     check_csrf(request, form)
+    if user is not None:
+        end_sessions(session, user)
     response = RedirectResponse("/", status_code=303)
     log_out(response)
     return response

@@ -1,5 +1,8 @@
 """Failures on pages are pages: a 404 page for a record the user may not see (SPEC §9), a 403
-page for a refused form, a redirect to the login page. The API keeps answering problem+json."""
+page for a refused form, a redirect to the login page. The API keeps answering problem+json.
+
+An error page keeps the header of the user looking at it (its name, 退出登录 with a working
+CSRF token) and, for a logged-in user, is never stored (`no-store`, as every logged-in page)."""
 
 from urllib.parse import quote
 
@@ -8,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from domain.errors import DomainError, NotFound
-from web.session import LoginRequired, PageError, PageNotFound
+from web.session import GoTo, LoginRequired, PageError, PageNotFound, render, visitor
 
 NOT_API = ("/api/", "/openapi.json", "/.well-known/", "/static/", "/healthz", "/readyz")
 
@@ -24,6 +27,8 @@ def page_for_error(
     """The page for a failure; `status` is the API's status for a domain error."""
     if isinstance(exc, LoginRequired):
         return RedirectResponse(f"/login?next={_quote(exc.next_path)}", status_code=303)
+    if isinstance(exc, GoTo):
+        return RedirectResponse(exc.location, status_code=303)
     if isinstance(exc, NotFound):
         exc = PageNotFound()
     if isinstance(exc, PageError):
@@ -38,10 +43,12 @@ def page_for_error(
 def error_page(
     templates: Jinja2Templates, request: Request, status: int, title: str, message: str
 ) -> HTMLResponse:
-    return templates.TemplateResponse(
+    return render(
+        templates,
         request,
         "error.html",
-        {"title": title, "message": message, "user": None, "csrf_token": ""},
+        {"title": title, "message": message},
+        user=visitor(request),
         status_code=status,
     )
 

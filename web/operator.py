@@ -8,8 +8,9 @@ what was typed. Every POST checks the CSRF token first. A filing of another ente
 page (access.get_for), as the API's 404.
 """
 
+import re
+import secrets
 from collections.abc import Callable, Iterator, Mapping
-from datetime import timedelta
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
@@ -18,12 +19,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from core import clock
+from core.config import get_settings
 from core.db import begin_session
 from core.storage import get_storage
-from domain.documents import PayloadTooLarge, UnsupportedMediaType
-from domain.errors import FieldError, NotFound, ValidationFailed, from_pydantic
+from domain.documents import PayloadTooLarge, UnsupportedMediaType, size_text
+from domain.errors import FieldError, NotFound, ValidationFailed, VersionConflict, from_pydantic
 from domain.vocabulary import (
     BusinessScope,
     DocumentKind,
@@ -33,14 +36,13 @@ from domain.vocabulary import (
     RevisionStatus,
 )
 from models.base import aware, pk
-from models.enterprise import Enterprise
-from models.filing import Filing, FilingRevision
+from models.filing import Filing
 from models.user import User
 from schemas.common import Id
-from schemas.filings import ChangeOpen, Closure, FilingContent, FilingPatch, FilingPublic
-from services.filings import access, actions, documents, numbering, presenters, queries, rules
+from schemas.filings import ChangeOpen, Closure, FilingContent, FilingPatch
+from services import idempotency
+from services.filings import access, actions, documents, presenters, queries, rules
 from services.notifications import inbox
-from services.receipts import issuing
 from services.receipts import pdf as receipt_pdf
 from services.reference import regions
 from web import operator_forms as forms
@@ -52,7 +54,13 @@ from web.uploads import CheckedUpload, store_checked_upload
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-EDITABLE = (RevisionStatus.DRAFT, RevisionStatus.RETURNED)
+CONFLICT_MESSAGE = (
+    "另一位用户已修改此备案，您的修改尚未保存。页面已显示最新的备案状态和您填写的内容，"
+    "请核对后重新提交。"
+)
+NONCE_KEY = "page:new-filing:"  # + the form's nonce: an Idempotency-Key of the user
+NONCE_BYTES = 18
+NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 LIST_LIMIT = 500  # an enterprise's filings on one page, the ones needing action first
 NOTICES_SHOWN = 20
 CHANGE_FIELDS = frozenset({"changed_on"})  # the inputs of the small forms (申请变更, 停业)
@@ -71,39 +79,17 @@ DONE = {
 # --- the list -----------------------------------------------------------------------------------
 
 
-def _next_step(row: queries.FilingRow) -> tuple[int, str, str | None]:
-    """(order, what the operator does next, the receipt number for a filed outlet)."""
-    filing, shown, change = row
-    working = change or (shown if filing.current_revision_id is None else None)
-    state = working.status if working is not None else None
-    if state == RevisionStatus.RETURNED:
-        return 0, "按补正意见修改后重新提交", None
-    if state == RevisionStatus.DRAFT:
-        return 1, "补全资料并提交", None
-    if state == RevisionStatus.SUBMITTED:
-        return 2, "等待审核", None
-    if filing.status == FilingStatus.FILED and filing.filing_no:
-        return 3, "查看回执", numbering.receipt_number(filing.filing_no, shown.number)
-    return 4, "", None
+DEADLINE_TEXT = {
+    "review": "审核期限 {on}",
+    "filing": "应于 {on} 前提交",
+    "change": "变更应于 {on} 前提交",
+}
 
 
 def _due(row: queries.FilingRow) -> str:
-    """The deadline that matters now: the review's, or the filing's (20 days from opening, 10
-    from a change)."""
-    filing, shown, change = row
-    working = change or (shown if filing.current_revision_id is None else None)
-    if working is None:
-        return ""
-    if working.status == RevisionStatus.SUBMITTED and working.review_due_on:
-        return f"审核期限 {working.review_due_on.isoformat()}"
-    if working.status in EDITABLE and working.submitted_at is None:
-        if change is None:
-            due = shown.opened_on + timedelta(days=rules.FILING_DAYS)
-            return f"应于 {due.isoformat()} 前提交"
-        if change.changed_on is not None:
-            due = change.changed_on + timedelta(days=rules.CHANGE_DAYS)
-            return f"变更应于 {due.isoformat()} 前提交"
-    return ""
+    """The deadline that matters now (presenters.deadline), in words."""
+    found = presenters.deadline(row)
+    return DEADLINE_TEXT[found.kind].format(on=found.on.isoformat()) if found else ""
 
 
 @router.get("/my/filings", response_class=HTMLResponse)
@@ -116,7 +102,7 @@ def my_filings(request: Request, session: SessionDep, user: OperatorPage) -> Res
     summaries = presenters.summaries(session, rows)
     items: list[dict[str, Any]] = []
     for row, summary in zip(rows, summaries, strict=True):
-        order, step, receipt_no = _next_step(row)
+        order, step, receipt_no = presenters.next_step(row)
         items.append(
             {
                 "summary": summary,
@@ -148,7 +134,13 @@ def my_filings(request: Request, session: SessionDep, user: OperatorPage) -> Res
         templates,
         request,
         "my_filings.html",
-        {"items": items, "total": total, "notices": shown_notices, "unread": unread},
+        {
+            "items": items,
+            "total": total,
+            "notices": shown_notices,
+            "unread": unread,
+            "limits": _limits(),
+        },
         user=user,
     )
 
@@ -161,6 +153,16 @@ def mark_notice_read(
     check_csrf(request, form)
     inbox.mark_read(session, user, notification_id)
     return RedirectResponse("/my/filings#notices", status_code=303)
+
+
+def _limits() -> dict[str, Any]:
+    """The deadlines and limits the pages state, from the rules that enforce them."""
+    return {
+        "filing_days": rules.FILING_DAYS,
+        "change_days": rules.CHANGE_DAYS,
+        "max_upload_bytes": get_settings().max_upload_bytes,
+        "max_upload": size_text(get_settings().max_upload_bytes),
+    }
 
 
 def _place(session: Session, county_code: str, township_code: str) -> str:
@@ -190,6 +192,25 @@ def _in_savepoint(session: Session, work: Callable[[], object]) -> list[FieldErr
     return []
 
 
+def _stale(filing: Filing, form: FormData) -> bool:
+    """Whether the form's hidden `version` is not the filing's, checked as the API's If-Match:
+    a form shown before someone else's write is refused, not applied over it."""
+    version = form.get("version")
+    try:
+        access.check_form_version(filing, version if isinstance(version, str) else None)
+    except VersionConflict:
+        return True
+    return False
+
+
+def _nonce(form: FormData) -> str | None:
+    """The new-filing form's one-time nonce (None when missing or malformed)."""
+    nonce = form.get("form_nonce")
+    if isinstance(nonce, str) and NONCE_PATTERN.fullmatch(nonce):
+        return nonce
+    return None
+
+
 def _form_page(
     request: Request,
     session: Session,
@@ -197,6 +218,7 @@ def _form_page(
     values: Mapping[str, Any],
     errors: list[FieldError],
     *,
+    nonce: str | None = None,
     status_code: int = 200,
 ) -> Response:
     return render(
@@ -212,6 +234,8 @@ def _form_page(
             "fid": forms.field_id,
             "where": forms.where_label,
             "is_change": False,
+            "form_nonce": nonce or secrets.token_urlsafe(NONCE_BYTES),
+            "limits": _limits(),
         },
         user=user,
         status_code=status_code,
@@ -220,7 +244,7 @@ def _form_page(
 
 @router.get("/my/filings/new", response_class=HTMLResponse)
 def new_filing(request: Request, session: SessionDep, user: OperatorPage) -> Response:
-    """Operator (approved enterprise). An empty filing form."""
+    """Operator (approved enterprise). An empty filing form (with a one-time nonce)."""
     return _form_page(request, session, user, forms.empty_values(), [])
 
 
@@ -228,36 +252,40 @@ def new_filing(request: Request, session: SessionDep, user: OperatorPage) -> Res
 def create_filing(
     request: Request, session: SessionDep, user: OperatorPage, form: Form
 ) -> Response:
-    """Operator. `保存草稿`: creates the draft as POST /api/v1/filings does."""
+    """Operator. `保存草稿`: creates the draft as POST /api/v1/filings does. The form's one-time
+    nonce is claimed as an Idempotency-Key of the user (services/idempotency.py): a second post
+    of the same form (a double click) creates nothing and goes to the draft the first made."""
     check_csrf(request, form)
     values = forms.values_from_form(form)
     content = forms.content_from_values(values)
+    nonce = _nonce(form)
     _, errors = _validated(FilingContent, content)
-    created: list[Filing] = []
+    created: list[str] = []
+
+    def create() -> None:
+        record = None
+        if nonce is not None:
+            record = idempotency.claim(
+                session, user_id=pk(user), key=NONCE_KEY + nonce, fingerprint=NONCE_KEY
+            )
+        filing = actions.create(session, operator=user, raw=content)
+        created.append(f"/my/filings/{pk(filing)}?done=saved")
+        if record is not None:
+            idempotency.complete(
+                session, record, status_code=303, body={"location": created[0]}, headers={}
+            )
+
     if not errors:
-        errors = _in_savepoint(
-            session,
-            lambda: created.append(actions.create(session, operator=user, raw=content)),
-        )
+        try:
+            errors = _in_savepoint(session, create)
+        except idempotency.Replay as replay:  # this form was saved already
+            return RedirectResponse(str(replay.body["location"]), status_code=303)
     if errors:
-        return _form_page(request, session, user, values, errors, status_code=422)
-    return RedirectResponse(f"/my/filings/{pk(created[0])}?done=saved", status_code=303)
+        return _form_page(request, session, user, values, errors, nonce=nonce, status_code=422)
+    return RedirectResponse(created[0], status_code=303)
 
 
 # --- one filing ----------------------------------------------------------------------------------
-
-
-def _working(shown: FilingPublic) -> tuple[Mapping[str, Any] | None, bool]:
-    """(what the operator works on: the open change or the first filing, whether it is a change)."""
-    if shown.change is not None:
-        return shown.change.model_dump(mode="json"), True
-    if shown.filing_no is None and shown.status in (
-        FilingStatus.DRAFT,
-        FilingStatus.RETURNED,
-        FilingStatus.SUBMITTED,
-    ):
-        return shown.model_dump(mode="json"), False
-    return None, False
 
 
 def _filing_page(
@@ -274,18 +302,18 @@ def _filing_page(
     closure_values: Mapping[str, str] | None = None,
     upload_errors: list[str] | None = None,
     upload_kind: str = "",
+    conflict: bool = False,
     status_code: int = 200,
 ) -> Response:
+    """The filing page; `conflict`: the form was stale (CONFLICT_MESSAGE on top, what was typed
+    kept in its form, the hidden versions now the filing's)."""
     shown = presenters.present(session, filing)
-    working, is_change = _working(shown)
-    editable = working is not None and working["status"] in EDITABLE
-    enterprise = session.get(Enterprise, filing.enterprise_id)
+    working, is_change = presenters.working_view(shown)
+    editable = working is not None and working["status"] in presenters.EDITABLE_STATUSES
     missing: list[str] = []
     if working is not None:
-        missing = rules.missing_documents(
-            {document["kind"] for document in working["documents"]},
-            outlet_type=working["outlet"].get("type", OutletType.SELF_OPERATED),
-            is_branch=bool(enterprise and enterprise.is_branch),
+        missing = queries.missing_documents(
+            session, filing, queries.working_revision(session, filing)
         )
     if values is None and working is not None:
         values = forms.values_from_content(working, changed_on=working.get("changed_on"))
@@ -337,6 +365,10 @@ def _filing_page(
                 shown.outlet.get("township_code", ""),
             ),
             "done": done,
+            "conflict": CONFLICT_MESSAGE if conflict else "",
+            "licence_blocks": shown.licence is not None
+            and not rules.licence_allows_filing(shown.licence.status),
+            "limits": _limits(),
         },
         user=user,
         status_code=status_code,
@@ -361,6 +393,10 @@ def save_filing(
     check_csrf(request, form)
     filing = access.get_for(session, filing_id, user, for_update=True)
     values = forms.values_from_form(form)
+    if _stale(filing, form):
+        return _filing_page(
+            request, session, user, filing, values=values, conflict=True, status_code=409
+        )
     content = forms.content_from_values(values)
     validated, errors = _validated(FilingContent, content)
     patch: dict[str, Any] = {}
@@ -390,6 +426,8 @@ def submit_filing(
     """Operator. `提交备案`: submits the draft, the corrected submission or the open change."""
     check_csrf(request, form)
     filing = access.get_for(session, filing_id, user, for_update=True)
+    if _stale(filing, form):
+        return _filing_page(request, session, user, filing, conflict=True, status_code=409)
     errors = _in_savepoint(session, lambda: actions.submit(session, filing, actor=user))
     if errors:
         return _filing_page(request, session, user, filing, errors=errors, status_code=422)
@@ -401,13 +439,16 @@ def open_change(
     request: Request, session: SessionDep, user: OperatorPage, form: Form, filing_id: Id
 ) -> Response:
     """Operator. `申请变更` with `变更日期`: opens a change of a filed outlet (the form then edits
-    the change), as POST /api/v1/filings/{id}/changes does."""
+    the change), as POST /api/v1/filings/{id}/changes does: 变更日期 may be left empty until the
+    change is submitted (the submit requires it)."""
     check_csrf(request, form)
     filing = access.get_for(session, filing_id, user, for_update=True)
     typed = {"changed_on": str(form.get("changed_on", "")).strip()[:32]}
+    if _stale(filing, form):
+        return _filing_page(
+            request, session, user, filing, change_values=typed, conflict=True, status_code=409
+        )
     body, errors = _validated(ChangeOpen, {"changed_on": typed["changed_on"] or None})
-    if body is not None and body.changed_on is None:
-        errors = [FieldError("changed_on", "missing", "请填写变更日期（变更发生之日）")]
     if not errors:
         errors = _in_savepoint(
             session,
@@ -439,6 +480,10 @@ def close_filing(
         "closed_on": str(form.get("closed_on", "")).strip()[:32],
         "reason": str(form.get("reason", "")).strip()[:2000],
     }
+    if _stale(filing, form):
+        return _filing_page(
+            request, session, user, filing, closure_values=typed, conflict=True, status_code=409
+        )
     body, errors = _validated(Closure, {k: v for k, v in typed.items() if v})
     if not errors:
         errors = _in_savepoint(
@@ -496,7 +541,13 @@ async def upload_document(
         )
 
     try:
-        await store_checked_upload(request, session, attach, check_fields=check_fields)
+        await store_checked_upload(
+            request,
+            session,
+            attach,
+            check_fields=check_fields,
+            before_file=lambda fields: check_csrf(request, fields),  # before the file is read
+        )
     except (ValidationFailed, UnsupportedMediaType, PayloadTooLarge) as refused:
         messages = (
             [error.message for error in refused.errors]
@@ -535,6 +586,8 @@ def delete_document(
     """Operator. Removes a document from the draft, returned submission or open change."""
     check_csrf(request, form)
     filing = access.get_for(session, filing_id, user, for_update=True)
+    if _stale(filing, form):
+        return _filing_page(request, session, user, filing, conflict=True, status_code=409)
     documents.remove_document(session, filing, actor=user, document_id=document_id)
     return RedirectResponse(f"/my/filings/{filing_id}?done=deleted#documents", status_code=303)
 
@@ -578,11 +631,8 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
 def receipt_pdf_file(session: SessionDep, user: OperatorPage, receipt_no: str) -> Response:
     """Operator of the filing. `下载回执`: the receipt PDF, with the check of
     GET /api/v1/receipts/{no}/pdf (another enterprise's receipt is a 404 page)."""
-    receipt = issuing.get_receipt(session, receipt_no)
-    access.get_for(session, receipt.filing_id, user)
-    revision = session.get(FilingRevision, receipt.revision_id)
-    assert revision is not None
-    content = receipt_pdf.render(receipt, person_in_charge=revision.person_in_charge["name"])
+    receipt = receipt_pdf.visible_receipt(session, user, receipt_no)
+    content = receipt_pdf.render_stored(session, receipt)
     return Response(
         content,
         media_type="application/pdf",

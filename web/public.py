@@ -24,8 +24,6 @@ from domain.vocabulary import (
     RiskLevel,
     SamplingMode,
 )
-from models.filing import Filing
-from models.receipt import PublicOutlet
 from models.region import Region
 from schemas.common import Filter, Id, PublicSearchText
 from schemas.inspections import DrawVerification, PublishedPlan
@@ -95,6 +93,13 @@ def outlets(
     rows, total, exact = directory.search(
         session, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:  # past the end (an old link, a typed URL): the last page
+        page = pages
+        rows, total, exact = directory.search(
+            session, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+        pages = max(1, -(-total // PAGE_SIZE))
     chosen = {
         key: value
         for key, value in (
@@ -105,7 +110,6 @@ def outlets(
         )
         if value
     }
-    pages = max(1, -(-total // PAGE_SIZE))
 
     def page_url(number: int) -> str:
         return "/outlets?" + urlencode({**chosen, "page": number})
@@ -146,8 +150,7 @@ def _listed(item: dict[str, Any]) -> dict[str, Any]:
 def outlet(request: Request, session: SessionDep, user: PageUser, filing_no: str) -> Response:
     """Public. One outlet in force: what it is, where, who runs it, its receipt and the
     published inspection results. A 404 page for an unknown outlet or one not in force."""
-    filing_id = session.exec(select(Filing.id).where(Filing.filing_no == filing_no[:32])).first()
-    row = session.get(PublicOutlet, filing_id) if filing_id is not None else None
+    row = directory.get_by_filing_no(session, filing_no)
     if row is None:
         raise PageNotFound("没有找到这个网点：备案编号不存在，或网点已不在备案名录中。")
     item = _listed(directory.public_items(session, [row])[0])

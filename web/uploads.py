@@ -65,8 +65,15 @@ class _PartReceiver:
     """The multipart parser's callbacks: the current part's headers and name, whether its bytes
     go to the upload file or to a small text field, and the first error met."""
 
-    def __init__(self, file_field: str, limit: int, spool_dir: Path) -> None:
+    def __init__(
+        self,
+        file_field: str,
+        limit: int,
+        spool_dir: Path,
+        before_file: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
         self.form = ReceivedForm()
+        self._before_file = before_file
         self.error: Exception | None = None
         self.ended = False
         self._file_field = file_field
@@ -132,6 +139,12 @@ class _PartReceiver:
         if b"filename" not in disposition:
             self._fail(field_error(name, "validation_error", "文件字段应为文件（缺少文件名）"))
             return
+        if self._before_file is not None:
+            try:  # e.g. the page's CSRF token, sent before the file: refused before any byte
+                self._before_file(dict(self.form.fields))
+            except Exception as refused:
+                self._fail(refused)
+                return
         filename = disposition[b"filename"].decode("utf-8", "replace")
         if len(filename) > MAX_FILENAME_CHARS:
             self._fail(
@@ -202,11 +215,18 @@ class _Epilogue:
             raise _malformed("multipart 结束分隔符之后不应再有数据")
 
 
-async def receive_multipart(request: Request, *, file_field: str = "file") -> ReceivedForm:
+async def receive_multipart(
+    request: Request,
+    *,
+    file_field: str = "file",
+    before_file: Callable[[dict[str, str]], None] | None = None,
+) -> ReceivedForm:
     """Reads the request's multipart body as it streams in: small fields into memory, the file
     into a spooled temporary file. The body is refused (413) as soon as it passes
     MAX_UPLOAD_BYTES + FORM_OVERHEAD, counting every byte, or the file alone passes
-    MAX_UPLOAD_BYTES."""
+    MAX_UPLOAD_BYTES. `before_file` sees the fields received so far when the file part begins
+    (the pages' CSRF check): what it raises refuses the request before a byte of the file is
+    written."""
     settings = get_settings()
     limit = settings.max_upload_bytes
     budget = limit + FORM_OVERHEAD
@@ -214,7 +234,7 @@ async def receive_multipart(request: Request, *, file_field: str = "file") -> Re
     if declared is not None and declared.isdigit() and int(declared) > budget:
         raise _too_large(limit)
     boundary = _boundary(request)
-    receiver = _PartReceiver(file_field, limit, settings.data_dir / "tmp")
+    receiver = _PartReceiver(file_field, limit, settings.data_dir / "tmp", before_file)
     epilogue = _Epilogue(boundary)
     received = 0
     try:
@@ -262,6 +282,7 @@ async def store_checked_upload(
     attach: Callable[[CheckedUpload], T],
     *,
     check_fields: Callable[[dict[str, str]], None] | None = None,
+    before_file: Callable[[dict[str, str]], None] | None = None,
 ) -> T:
     """Receives, checks (PDF/JPEG/PNG by content) and stores one upload, then runs `attach` (the
     database part) in a worker thread. The file is stored only once `attach` succeeds; a refused
@@ -271,7 +292,7 @@ async def store_checked_upload(
     The route is `@reads_first`: while the body streams in and is checked (seconds, for a slow
     phone connection) no write lock is held; the write transaction begins just before `attach`.
     """
-    form = await receive_multipart(request)
+    form = await receive_multipart(request, before_file=before_file)
     upload = form.file
     try:
         if check_fields is not None:

@@ -14,8 +14,7 @@ from api.deps import (
 )
 from api.problems import domain_problem
 from core.db import begin_session
-from core.security import create_access_token, hash_password, verify_password
-from domain.errors import ValidationFailed
+from core.security import create_access_token, hash_password
 from domain.vocabulary import EnterpriseStatus
 from models.base import pk
 from models.user import User
@@ -81,27 +80,13 @@ def update_me(session: SessionDep, user: AnyUser, body: MeUpdate) -> Me | JSONRe
         begin_session(session, for_write=True)
         result = accounts.update_self(session, user, contacts=contacts)
     else:
-        if current is None:
-            raise ValidationFailed.single(
-                "current_password", "validation_error", "修改密码须提供当前密码"
-            )
-        accounts.check_password_change_allowed(session, user)
-        verified_hash = user.password_hash
-
-        def check_and_hash() -> tuple[bool, str]:
-            # Argon2 at most twice, with no transaction open.
-            if not verify_password(current, verified_hash):
-                return False, ""
-            return True, hash_password(new_password)
-
-        matched, new_hash = run_between_transactions(session, check_and_hash)
-        result = accounts.update_self(
+        result = accounts.change_password(
             session,
             user,
+            current_password=current,
+            new_password=new_password,
+            outside_transaction=lambda work: run_between_transactions(session, work),
             contacts=contacts,
-            verified_hash=verified_hash,
-            matched=matched,
-            new_password_hash=new_hash,
         )
     if isinstance(result, accounts.WrongCurrentPassword):
         return domain_problem(result)  # returned, not raised: the failure count is committed

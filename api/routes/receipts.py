@@ -3,10 +3,8 @@ import json
 from fastapi import APIRouter, Request, Response
 
 from api.deps import AnyUser, SessionDep
-from models.filing import FilingRevision
 from models.receipt import Receipt
 from schemas.receipts import ReceiptDetail
-from services.filings import access
 from services.receipts import issuing
 from services.receipts import pdf as receipt_pdf
 
@@ -14,9 +12,7 @@ router = APIRouter(prefix="/receipts", tags=["receipts"])
 
 
 def _visible_receipt(session: SessionDep, user: AnyUser, receipt_no: str) -> Receipt:
-    receipt = issuing.get_receipt(session, receipt_no)
-    access.get_for(session, receipt.filing_id, user)  # 404 unless owner or covering staff
-    return receipt
+    return receipt_pdf.visible_receipt(session, user, receipt_no)  # 404 unless it may see it
 
 
 @router.get("/{receipt_no}", response_model=ReceiptDetail)
@@ -47,8 +43,6 @@ def receipt_pdf_file(
     headers = {"ETag": tag, "Cache-Control": "private, max-age=86400"}
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=headers)
-    revision = session.get(FilingRevision, receipt.revision_id)
-    assert revision is not None
-    content = receipt_pdf.render(receipt, person_in_charge=revision.person_in_charge["name"])
+    content = receipt_pdf.render_stored(session, receipt)
     headers["Content-Disposition"] = f'inline; filename="{receipt_no}.pdf"'
     return Response(content, media_type="application/pdf", headers=headers)

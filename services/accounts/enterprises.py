@@ -234,6 +234,17 @@ def get_owned(session: Session, enterprise_id: int, *, user: User) -> Enterprise
     return enterprise
 
 
+def is_approved(session: Session, user: User) -> bool:
+    """Whether the user may act beyond its own registration (SPEC §1): staff always, an operator
+    only while its enterprise is approved (pending or rejected: see, correct and resubmit it).
+    The one rule behind the API's `enterprise_not_approved`, the pages' redirect to
+    `/register/status` and where the login sends an operator."""
+    if user.enterprise_id is None:
+        return True
+    enterprise = session.get(Enterprise, user.enterprise_id)
+    return enterprise is not None and enterprise.status == EnterpriseStatus.APPROVED
+
+
 def list_within(session: Session, *, within: str, status: str | None = None) -> list[Enterprise]:
     query = select(Enterprise).where(
         col(Enterprise.region_code).startswith(regions.region_prefix(within))

@@ -7,6 +7,7 @@ first (`core.security.hash_password`) and pass `password_hash`; a login is read
 write (`finish_login`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -353,3 +354,44 @@ def update_self(
             region_code=user.jurisdiction,
         )
     return user
+
+
+RunOutsideTransaction = Callable[[Callable[[], tuple[bool, str]]], tuple[bool, str]]
+
+
+def change_password(
+    session: Session,
+    user: User,
+    *,
+    current_password: str | None,
+    new_password: str,
+    outside_transaction: RunOutsideTransaction,
+    contacts: dict[str, str | None] | None = None,
+) -> User | WrongCurrentPassword:
+    """The caller's new password (PATCH /auth/me and the /account page): the current password
+    is required (422), the username must not be locked (429), then the current password is
+    checked and the new one hashed by `outside_transaction` (the caller's
+    `run_between_transactions`: Argon2 with no transaction open), then `update_self` counts a
+    failure (returned, not raised: the count must be committed) or sets the new hash."""
+    if current_password is None:
+        raise ValidationFailed.single(
+            "current_password", "validation_error", "修改密码须提供当前密码"
+        )
+    check_password_change_allowed(session, user)
+    verified_hash = user.password_hash
+
+    def check_and_hash() -> tuple[bool, str]:
+        # Argon2 at most twice, with no transaction open.
+        if not verify_password(current_password, verified_hash):
+            return False, ""
+        return True, hash_password(new_password)
+
+    matched, new_hash = outside_transaction(check_and_hash)
+    return update_self(
+        session,
+        user,
+        contacts=contacts or {},
+        verified_hash=verified_hash,
+        matched=matched,
+        new_password_hash=new_hash,
+    )

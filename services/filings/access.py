@@ -82,3 +82,11 @@ def check_version(filing: Filing, if_match: str | None) -> None:
     candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
     if "*" not in candidates and etag(filing) not in candidates:
         raise VersionConflict()
+
+
+def check_form_version(filing: Filing, version: str | None) -> None:
+    """A page form's hidden `version` (the filing's version when the form was shown), checked
+    as If-Match is: a missing or stale one is a VersionConflict (the form always sends it)."""
+    if version is None or not version.isdigit() or len(version) > 18:
+        raise VersionConflict()
+    check_version(filing, f'"{filing.id}.{int(version)}"')

@@ -41,6 +41,7 @@ from services.filings.events import record_event
 from services.filings.queries import (
     content_of,
     documents_of,
+    missing_documents,
     open_change,
     revision,
     shown_revision,
@@ -206,10 +207,7 @@ def submit(session: Session, filing: Filing, *, actor: User) -> Filing:
     enterprise = _enterprise(session, filing)
     if enterprise.licence_cancelled_at is not None:
         raise LicenceCancelled()
-    present = {document.kind for document in documents_of(session, pk(rev))}
-    missing = filing_rules.missing_documents(
-        present, outlet_type=rev.outlet["type"], is_branch=enterprise.is_branch
-    )
+    missing = missing_documents(session, filing, rev)
     if missing:
         raise MissingDocuments(missing)
     _check_licence(enterprise, county_code=rev.county_code, township_code=rev.township_code)

@@ -1,11 +1,13 @@
 """Filings as their owners and reviewers see them (SPEC §4.1 response shapes)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
 from core import clock
-from domain.vocabulary import RevisionStatus
+from domain.vocabulary import FilingStatus, RevisionStatus
 from models.base import pk
 from models.enterprise import Enterprise
 from models.filing import Filing, FilingRevision
@@ -17,7 +19,7 @@ from schemas.filings import (
     FilingSummary,
     LicencePublic,
 )
-from services.filings import access, queries, rules
+from services.filings import access, numbering, queries, rules
 from services.inspections import risk
 from services.reference import calendar as working_calendar
 
@@ -130,3 +132,76 @@ def summaries(
         )
         for filing, shown, change in rows
     ]
+
+
+# --- what the operator works on, does next, and by when ----------------------------------------
+
+OPEN_STATUSES = (RevisionStatus.DRAFT, RevisionStatus.RETURNED, RevisionStatus.SUBMITTED)
+EDITABLE_STATUSES = (RevisionStatus.DRAFT, RevisionStatus.RETURNED)
+
+
+def working_of(row: queries.FilingRow) -> FilingRevision | None:
+    """The revision being worked on: the open change of a filed outlet, or the first filing
+    until it is accepted (None when nothing is open)."""
+    filing, shown, change = row
+    if change is not None:
+        return change
+    if filing.current_revision_id is None and shown.status in OPEN_STATUSES:
+        return shown
+    return None
+
+
+def working_view(shown: FilingPublic) -> tuple[Mapping[str, Any] | None, bool]:
+    """`working_of` on a presented filing: (the open change or the first filing as JSON,
+    whether it is a change)."""
+    if shown.change is not None:
+        return shown.change.model_dump(mode="json"), True
+    if shown.filing_no is None and shown.status in OPEN_STATUSES:
+        return shown.model_dump(mode="json"), False
+    return None, False
+
+
+class NextStep(NamedTuple):
+    """What the operator does next: `order` sorts the list (what needs action first), `text`
+    says it, `receipt_no` is a filed outlet's receipt."""
+
+    order: int
+    text: str
+    receipt_no: str | None = None
+
+
+def next_step(row: queries.FilingRow) -> NextStep:
+    filing, shown, _ = row
+    working = working_of(row)
+    state = working.status if working is not None else None
+    if state == RevisionStatus.RETURNED:
+        return NextStep(0, "按补正意见修改后重新提交")
+    if state == RevisionStatus.DRAFT:
+        return NextStep(1, "补全资料并提交")
+    if state == RevisionStatus.SUBMITTED:
+        return NextStep(2, "等待审核")
+    if filing.status == FilingStatus.FILED and filing.filing_no:
+        return NextStep(3, "查看回执", numbering.receipt_number(filing.filing_no, shown.number))
+    return NextStep(4, "")
+
+
+class Deadline(NamedTuple):
+    """The deadline that matters now: `kind` is "review" (the reviewer's), "filing" (the
+    first filing's, FILING_DAYS from opening) or "change" (CHANGE_DAYS from the change)."""
+
+    kind: str
+    on: date
+
+
+def deadline(row: queries.FilingRow) -> Deadline | None:
+    working = working_of(row)
+    if working is None:
+        return None
+    if working.status == RevisionStatus.SUBMITTED and working.review_due_on:
+        return Deadline("review", working.review_due_on)
+    if working.status in EDITABLE_STATUSES and working.submitted_at is None:
+        if row.change is None:
+            return Deadline("filing", rules.filing_due_on(working.opened_on))
+        if working.changed_on is not None:
+            return Deadline("change", rules.change_due_on(working.changed_on))
+    return None

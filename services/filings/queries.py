@@ -15,6 +15,8 @@ from domain.errors import (
     NotFound,
 )
 from domain.vocabulary import STAFF_ROLES, RevisionStatus, Role
+from models.base import pk
+from models.enterprise import Enterprise
 from models.filing import (
     Document,
     Filing,
@@ -23,6 +25,7 @@ from models.filing import (
     RevisionBrand,
 )
 from models.user import User
+from services.filings import rules
 from services.receipts.directory import LIKE_ESCAPE, contains_pattern, serving_brand
 from services.reference import regions
 
@@ -59,6 +62,18 @@ def working_revision(session: Session, filing: Filing) -> FilingRevision:
     if working is None:
         raise InvalidTransition("没有待办的备案或变更：如需变更请先发起变更")
     return working
+
+
+def missing_documents(session: Session, filing: Filing, rev: FilingRevision) -> list[str]:
+    """The document kinds `rev` still lacks before it may be submitted (the submit's check and
+    what the operator's page lists): by its outlet type and whether the enterprise is a branch."""
+    enterprise = session.get(Enterprise, filing.enterprise_id)
+    present = {document.kind for document in documents_of(session, pk(rev))}
+    return rules.missing_documents(
+        present,
+        outlet_type=rev.outlet.get("type", ""),
+        is_branch=bool(enterprise is not None and enterprise.is_branch),
+    )
 
 
 def content_of(rev: FilingRevision) -> dict[str, Any]:

@@ -109,8 +109,23 @@ def missing_documents(present: set[str], *, outlet_type: str, is_branch: bool) -
     ]
 
 
+def due_on(started_on: date, allowed_days: int) -> date:
+    """The last day a submission counts as on time (`started_on` + `allowed_days`)."""
+    return started_on + timedelta(days=allowed_days)
+
+
+def filing_due_on(opened_on: date) -> date:
+    """The last day to file an outlet opened on `opened_on` (FILING_DAYS)."""
+    return due_on(opened_on, FILING_DAYS)
+
+
+def change_due_on(changed_on: date) -> date:
+    """The last day to file a change made on `changed_on` (CHANGE_DAYS)."""
+    return due_on(changed_on, CHANGE_DAYS)
+
+
 def is_late(*, submitted_on: date, started_on: date, allowed_days: int) -> bool:
-    return submitted_on > started_on + timedelta(days=allowed_days)
+    return submitted_on > due_on(started_on, allowed_days)
 
 
 def deadlines(submitted_on: date, calendar: WorkingCalendar = PACKAGE_ONLY) -> tuple[date, date]:
@@ -168,6 +183,15 @@ def licence_status(
     if valid_until is None:
         return LicenceStatus.UNKNOWN
     return LicenceStatus.EXPIRED if today > valid_until else LicenceStatus.VALID
+
+
+# A licence in one of these statuses lets the operator file (an unknown validity does not block;
+# `check_licence_scope` refuses the others, `LicenceCancelled` a cancelled one).
+FILING_LICENCE_STATUSES = (LicenceStatus.VALID, LicenceStatus.UNKNOWN)
+
+
+def licence_allows_filing(status: str) -> bool:
+    return status in FILING_LICENCE_STATUSES
 
 
 def licence_scope_errors(

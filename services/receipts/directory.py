@@ -29,6 +29,15 @@ TRIGRAM = 3
 COUNT_CAP = 1000  # beyond this a search reports "more than 1000" instead of counting them all
 
 
+def get_by_filing_no(session: Session, filing_no: str) -> PublicOutlet | None:
+    """The directory's row of the outlet in force with this filing number (None when the
+    number is unknown or the outlet is no longer in force)."""
+    if len(filing_no) > 32:
+        return None
+    filing_id = session.exec(select(Filing.id).where(Filing.filing_no == filing_no)).first()
+    return session.get(PublicOutlet, filing_id) if filing_id is not None else None
+
+
 def refresh(session: Session, filing: Filing) -> None:
     """Makes the filing's directory row match its state: present (masked) while filed, else gone."""
     row = session.get(PublicOutlet, filing.id)

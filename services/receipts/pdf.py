@@ -18,10 +18,14 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
+from sqlmodel import Session
 
 from domain.vocabulary import BusinessScope, OutletType
+from models.filing import FilingRevision
 from models.receipt import Receipt
-from services.receipts.issuing import verify_url
+from models.user import User
+from services.filings import access
+from services.receipts.issuing import get_receipt, verify_url
 
 FONT = "STSong-Light"
 RENDERER_VERSION = "3"  # bump when the layout or wording changes, so cached PDFs and ETags renew
@@ -163,3 +167,18 @@ def render(receipt: Receipt, *, person_in_charge: str) -> bytes:
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def visible_receipt(session: Session, user: User, receipt_no: str) -> Receipt:
+    """The receipt when `user` may see its filing (owner, or staff covering it); else 404."""
+    receipt = get_receipt(session, receipt_no)
+    access.get_for(session, receipt.filing_id, user)
+    return receipt
+
+
+def render_stored(session: Session, receipt: Receipt) -> bytes:
+    """`render` with the person in charge of the receipt's revision (the API's and the
+    operator page's download)."""
+    revision = session.get(FilingRevision, receipt.revision_id)
+    assert revision is not None
+    return render(receipt, person_in_charge=revision.person_in_charge["name"])

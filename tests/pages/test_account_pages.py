@@ -192,10 +192,11 @@ def test_a_reset_link_sets_a_new_password_once(pages: TestClient, session: Sessi
         )
     )
     session.flush()
-    page = pages.get("/reset-password", params={"token": token})
+    page = pages.get("/reset-password", params={"token": token})  # on to /reset-password/new
     assert page.status_code == 200 and page.headers["referrer-policy"] == "no-referrer"
+    assert page.url.path == "/reset-password/new" and token not in str(page.url)
     assert "新密码" in labels_of(page.text) and ">设置新密码</button>" in page.text
-    form = {"csrf_token": csrf_of(page.text), "token": token, "password": "short"}
+    form = {"csrf_token": csrf_of(page.text), "password": "short"}
     short = pages.post("/reset-password/confirm", data=form)
     assert short.status_code == 422 and 'id="password-error"' in short.text
     assert short.headers["referrer-policy"] == "no-referrer"
@@ -208,11 +209,12 @@ def test_a_reset_link_sets_a_new_password_once(pages: TestClient, session: Sessi
     session.refresh(user)
     assert verify_password(NEW_PASSWORD, user.password_hash)
 
+    pages.get("/reset-password", params={"token": token})  # the link again: used
     again = pages.post("/reset-password/confirm", data={**form, "password": "Another-pass-2"})
     assert again.status_code == 422 and "重置密码链接无效、已过期或已使用" in again.text
     assert "Another-pass-2" not in again.text
     session.refresh(user)
     assert verify_password(NEW_PASSWORD, user.password_hash)
 
-    no_csrf = {"token": token, "password": "Another-pass-2"}
+    no_csrf = {"password": "Another-pass-2"}
     assert pages.post("/reset-password/confirm", data=no_csrf).status_code == 403

@@ -5,6 +5,7 @@ photographed at 390 and 1280 px (build/screenshots/operator-*.png)."""
 
 import re
 import secrets
+from datetime import datetime
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
@@ -23,8 +24,8 @@ from tests.factories import (
     sample_pdf,
     sample_png,
     valid_id_number,
-    valid_uscc,
 )
+from tests.pages.test_register_browser import unique_uscc
 
 COUNTY = "451123"  # 富川: live tests commit data, each in a county the rolled-back tests leave
 TOWNSHIP = "451123101"  # 白沙镇
@@ -40,8 +41,10 @@ def upload(page: Page, kind: str, name: str, mime: str, content: bytes) -> None:
 
 
 def test_an_operator_files_an_outlet_changes_it_and_closes_it(
-    live_server: str, browser: Browser, tmp_path: Path
+    live_server: str, browser: Browser, tmp_path: Path, fixed_clock: datetime
 ) -> None:
+    # The typed dates (opened 2026-11-20, changed 11-28, closed 11-29) are in the past on the
+    # fixed clock (2026-11-30), which the in-process live server shares.
     tag = secrets.token_hex(4)
     with session_scope() as session:
         enterprise = make_enterprise(
@@ -49,7 +52,7 @@ def test_an_operator_files_an_outlet_changes_it_and_closes_it(
             region_code=COUNTY,
             username=f"op-{tag}",
             name=f"富川快递{tag}有限公司",
-            uscc=valid_uscc(int(tag, 16) % 100_000),
+            uscc=unique_uscc(),  # random: no collision with the factories' serial numbers
         )
         reviewer = make_staff(session, jurisdiction=COUNTY, username=f"rev-{tag}")
         enterprise_id, reviewer_id = enterprise.id, reviewer.id
@@ -160,10 +163,21 @@ def test_an_operator_files_an_outlet_changes_it_and_closes_it(
     page.get_by_role("button", name="申请变更").click()
     expect(page.get_by_role("status")).to_contain_text("已发起变更")
     expect(page.get_by_label("变更日期")).to_have_value("2026-11-28")
+    second = browser.new_context(locale="zh-CN")  # the same session, a second window
+    second.add_cookies(page.context.cookies())  # type: ignore[arg-type]  # Cookie has every SetCookieParam key
+    other_tab = second.new_page()
+    other_tab.goto(filing_url)
     page.get_by_label("网点名称").fill(outlet_name + "（新）")
     page.get_by_role("button", name="保存草稿").click()
     expect(page.get_by_role("status")).to_contain_text("已保存")
     check_page(page, "operator-change")
+    # The second tab's save would overwrite it: refused, what was typed there kept.
+    other_tab.get_by_label("营业时间").fill("09:00-18:00")
+    other_tab.get_by_role("button", name="保存草稿").click()
+    expect(other_tab.locator("#conflict")).to_contain_text("另一位用户已修改此备案")
+    expect(other_tab.get_by_label("营业时间")).to_have_value("09:00-18:00")
+    check_page(other_tab, "operator-conflict")
+    second.close()
     page.get_by_role("button", name="提交备案").click()
     expect(page.get_by_role("status")).to_contain_text("已提交")
 

@@ -47,7 +47,8 @@
     if (!preview || !window.FileReader) return;
     input.addEventListener("change", function () {
       var file = input.files && input.files[0];
-      if (!file || !/^image\/(png|jpeg)$/.test(file.type) || file.size > 10 * 1024 * 1024) {
+      var limit = Number(input.getAttribute("data-max-bytes")) || Infinity;
+      if (!file || !/^image\/(png|jpeg)$/.test(file.type) || file.size > limit) {
         preview.hidden = true;
         preview.removeAttribute("src");
         return;
