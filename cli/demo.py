@@ -131,6 +131,9 @@ def _seed_enterprises(session: Session, *, approver: User) -> list[DemoLogin]:
             contact_mobile=f"1387740{serial:04d}",
             username=username,
             password=DEMO_PASSWORD,
+            # The licensed area is the city (the default when no regions are given).
+            licence_valid_from=date(2018 + serial % 5, 3, 1),
+            licence_valid_until=date(2028 + serial % 5, 2, 28),
         )
         enterprises.approve(session, enterprise, approver=approver)
         logins.append(DemoLogin(username, Role.OPERATOR, name))
