@@ -30,11 +30,17 @@ from core import logs
 from core.config import get_settings
 from web import account as account_pages
 from web import account_pages as self_service_pages
+from web import admin_directories as admin_directory_pages
+from web import admin_people as admin_people_pages
+from web import admin_plans as admin_plan_pages
+from web import admin_stats as admin_stats_pages
+from web import inspector as inspector_pages
 from web import my_inspections as inspection_notice_pages
 from web import operator as operator_pages
 from web import pages as web
 from web import public as public_pages
 from web import register as register_pages
+from web import review as review_pages
 
 API_PREFIX = "/api/v1"
 
@@ -108,7 +114,13 @@ def create_app() -> FastAPI:
         (account_pages.router, ""),
         (self_service_pages.router, ""),
         (operator_pages.router, ""),
+        (admin_plan_pages.router, ""),
+        (admin_stats_pages.router, ""),
+        (review_pages.router, ""),
         (inspection_notice_pages.router, ""),
+        (inspector_pages.router, ""),
+        (admin_people_pages.router, ""),
+        (admin_directory_pages.router, ""),
         (register_pages.router, ""),
         (public_pages.router, ""),
         (health.router, ""),

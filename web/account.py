@@ -36,6 +36,14 @@ def safe_next(value: object, default: str = "/") -> str:
     return default
 
 
+# Where staff land after logging in when no page was asked for (`next`).
+STAFF_LANDING: dict[str, str] = {
+    Role.REVIEWER: "/review",
+    Role.INSPECTOR: "/inspector/tasks",
+    Role.ADMIN: "/admin",
+}
+
+
 # What the login page says when another page sends the user here (`?notice=`).
 LOGIN_NOTICES = {
     "password_changed": "密码已修改，请用新密码重新登录。",
@@ -100,6 +108,8 @@ def login_submit(
             target = "/register/status"
         elif target == "/":
             target = "/my/filings"
+    elif target == "/":
+        target = STAFF_LANDING.get(user.role, target)
     response = RedirectResponse(target, status_code=303)
     log_in(response, user)
     return response

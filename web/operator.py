@@ -10,9 +10,8 @@ page (access.get_for), as the API's 404.
 
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, BinaryIO
-from urllib.parse import quote
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,10 +22,8 @@ from starlette.datastructures import FormData
 
 from core import clock
 from core.config import get_settings
-from core.db import begin_session
-from core.storage import get_storage
 from domain.documents import PayloadTooLarge, UnsupportedMediaType, size_text
-from domain.errors import FieldError, NotFound, ValidationFailed, VersionConflict, from_pydantic
+from domain.errors import FieldError, ValidationFailed, VersionConflict, from_pydantic
 from domain.vocabulary import (
     BusinessScope,
     DocumentKind,
@@ -48,6 +45,7 @@ from services.reference import regions
 from web import operator_forms as forms
 from web.account import Form
 from web.deps import SessionDep, reads_first
+from web.documents import inline_document
 from web.session import OperatorPage, check_csrf, render
 from web.templating import templates
 from web.uploads import CheckedUpload, store_checked_upload
@@ -599,29 +597,7 @@ def view_document(
     """Operator of the filing. The file, shown in the browser (images are previewed on the
     filing page); reading a person's ID document is audited, as in the API."""
     filing = access.get_for(session, filing_id, user)
-    document = queries.find_document(session, filing, document_id)
-    if document.kind == DocumentKind.ID_DOCUMENT:
-        session.commit()  # a reader cannot start writing on SQLite: begin a writer for the audit
-        begin_session(session, for_write=True)
-        documents.record_document_read(session, filing, document, actor=user)
-    try:
-        handle = get_storage().open(document.sha256)
-    except FileNotFoundError as error:
-        raise NotFound("文件内容不存在") from error
-    return StreamingResponse(
-        _chunks(handle),
-        media_type=document.content_type,
-        headers={
-            "Content-Disposition": f"inline; filename*=UTF-8''{quote(document.filename)}",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    with handle:
-        yield from iter(lambda: handle.read(64 * 1024), b"")
+    return inline_document(session, filing, document_id, user)
 
 
 # --- the receipt ---------------------------------------------------------------------------------

@@ -239,6 +239,9 @@ class RequirePageRoles:
 OperatorPage = Annotated[User, Depends(RequirePageRoles(Role.OPERATOR))]
 ApplicantPage = Annotated[User, Depends(RequirePageRoles(Role.OPERATOR, unapproved=True))]
 AnyUserPage = Annotated[User, Depends(RequirePageRoles(*Role))]
+InspectorPage = Annotated[User, Depends(RequirePageRoles(Role.INSPECTOR))]
+AdminPage = Annotated[User, Depends(RequirePageRoles(Role.ADMIN))]
+ReviewerPage = Annotated[User, Depends(RequirePageRoles(Role.REVIEWER, Role.ADMIN))]
 
 
 def render(

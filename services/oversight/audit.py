@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, text
@@ -175,21 +175,36 @@ def entries_within(
     within: str,
     entity: str | None = None,
     entity_id: str | None = None,
+    action: str | None = None,
+    on_or_after: date | None = None,
+    on_or_before: date | None = None,
     before_id: int | None = None,
     limit: int = 100,
 ) -> list[AuditEntry]:
     """The trail newest first, as far as a jurisdiction reaches: a city-level one reads every
-    entry; a county's reads the entries whose subject lies inside it (never a city-wide one)."""
+    entry; a county's reads the entries whose subject lies inside it (never a city-wide one).
+    `on_or_after` / `on_or_before` are Beijing calendar days (both included)."""
     query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
     if not regions.covers_city(within):
         query = query.where(col(AuditEntry.region_code).startswith(regions.region_prefix(within)))
     if entity:
         query = query.where(AuditEntry.entity == entity)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if on_or_after is not None:
+        query = query.where(col(AuditEntry.at) >= _day_start(on_or_after))
+    if on_or_before is not None:
+        query = query.where(col(AuditEntry.at) < _day_start(on_or_before + timedelta(days=1)))
     if entity_id:
         query = query.where(AuditEntry.entity_id == entity_id)
     if before_id:
         query = query.where(col(AuditEntry.id) < before_id)
     return list(session.exec(query).all())
+
+
+def _day_start(day: date) -> datetime:
+    """The first moment of a Beijing calendar day, in UTC (as timestamps are stored)."""
+    return datetime.combine(day, time.min, tzinfo=clock.CHINA_TZ).astimezone(UTC)
 
 
 def verify_within(session: Session, *, within: str) -> ChainReport:

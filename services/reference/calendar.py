@@ -225,6 +225,14 @@ def replace_year(
     return record
 
 
+def known_years(session: Session) -> list[int]:
+    """The years worth showing an administrator (the calendar page): every loaded year, and
+    last, this and next year whatever their source, newest first."""
+    this_year = clock.today().year
+    loaded = set(session.exec(select(CalendarYear.year)).all())
+    return sorted(loaded | {this_year - 1, this_year, this_year + 1}, reverse=True)
+
+
 def year_view(session: Session, year: int) -> YearView:
     """A year as deadlines see it: loaded days, else the package's departures, else none."""
     record = session.get(CalendarYear, year)

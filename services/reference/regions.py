@@ -120,3 +120,21 @@ def region_tree(session: Session, root: str | None = None) -> list[RegionNode]:
         return [build(node)] if node else []
     known = {region.code for region in regions}
     return [build(region) for region in regions if region.parent_code not in known]
+
+
+def cities_and_counties_within(session: Session, jurisdiction: str) -> list[tuple[str, str]]:
+    """The city- and county-level regions a jurisdiction covers, as (code, name), tree order:
+    what a staff member may choose as a plan's scope or a new account's jurisdiction."""
+    found: list[tuple[str, str]] = []
+
+    def walk(nodes: list[RegionNode]) -> None:
+        for node in nodes:
+            if node.level in (RegionLevel.CITY, RegionLevel.COUNTY) and covers(
+                jurisdiction, node.code
+            ):
+                found.append((node.code, node.name))
+            if node.level != RegionLevel.COUNTY:
+                walk(node.children)
+
+    walk(region_tree(session))
+    return found
