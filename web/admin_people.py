@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from core import clock
+from core.db import begin_session
 from core.security import hash_password
 from domain.documents import PayloadTooLarge
 from domain.errors import DuplicateUsername, FieldError, Forbidden, ValidationFailed, from_pydantic
@@ -27,6 +28,7 @@ from domain.vocabulary import CalendarDayKind, Role
 from models.base import aware, pk
 from models.user import User
 from schemas.accounts import UserCreate, UserUpdate
+from schemas.common import Id
 from services.accounts import users as accounts
 from services.filings import calendar_years
 from services.oversight import audit
@@ -145,8 +147,14 @@ async def load_calendar(request: Request, session: SessionDep, user: AdminPage) 
             messages = [error.message for error in failed.errors]
             return _calendar_page(request, session, user, errors=messages, status_code=422)
         year = entries[0].day.year
-        run_between_transactions(session, lambda: None)  # now a writer
-        calendar_years.load_year(session, year, entries, actor=user)
+        session.commit()
+        begin_session(session, for_write=True)
+        try:
+            with session.begin_nested():  # a refused year (e.g. out of range) loads nothing
+                calendar_years.load_year(session, year, entries, actor=user)
+        except ValidationFailed as failed:
+            messages = [error.message for error in failed.errors]
+            return _calendar_page(request, session, user, errors=messages, status_code=422)
         return RedirectResponse(f"/admin/calendar?loaded={year}", status_code=303)
 
     return await run_in_threadpool(load)
@@ -282,7 +290,7 @@ def create_user(request: Request, session: SessionDep, admin: AdminPage, form: F
 @router.post("/admin/users/{user_id}/password", response_class=HTMLResponse)
 @reads_first
 def reset_password(
-    request: Request, session: SessionDep, admin: AdminPage, user_id: int, form: Form
+    request: Request, session: SessionDep, admin: AdminPage, user_id: Id, form: Form
 ) -> Response:
     """`重置密码` (`新密码`), as PATCH /api/v1/users/{id} with a password: every login the user
     holds ends. A user outside the admin's jurisdiction is a 404 page."""
@@ -310,7 +318,7 @@ def reset_password(
 
 @router.post("/admin/users/{user_id}/active", response_class=HTMLResponse)
 def set_active(
-    request: Request, session: SessionDep, admin: AdminPage, user_id: int, form: Form
+    request: Request, session: SessionDep, admin: AdminPage, user_id: Id, form: Form
 ) -> Response:
     """`停用` / `启用`, as PATCH /api/v1/users/{id} with `active`: a deactivation ends every
     login the user holds."""
@@ -343,7 +351,8 @@ def _day(value: str, field: str, label: str, errors: list[FieldError]) -> date |
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(request: Request, session: SessionDep, admin: AdminPage) -> Response:
     """The trail newest first (as GET /api/v1/audit), paged by `before_id`, filtered by entity,
-    action and Beijing dates; a city-level admin also sees the chain's verification and head."""
+    action and Beijing dates; a city-level admin also sees the chain's head, and its verification
+    on request (`?verify=1`)."""
     query = request.query_params
     values = {name: query.get(name, "").strip()[:64] for name in AUDIT_FILTERS}
     problems: list[FieldError] = []
@@ -378,7 +387,9 @@ def audit_page(request: Request, session: SessionDep, admin: AdminPage) -> Respo
         kept["before_id"] = str(pk(entries[-1]))
         older = "/admin/audit?" + urlencode(kept)
     city = regions.covers_city(admin.jurisdiction)
-    report = audit.verify_within(session, within=admin.jurisdiction) if city else None
+    # Verifying walks and hashes the whole chain: only when asked, never on a paged view.
+    asked = query.get("verify") == "1"
+    report = audit.verify_within(session, within=admin.jurisdiction) if city and asked else None
     head = audit.head(session) if city else None
     return render(
         templates,

@@ -359,6 +359,9 @@ def announce_plan(
     return RedirectResponse(f"/admin/plans/{plan_id}?done=announced", status_code=303)
 
 
+PLAIN_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
 def parse_sources(form: FormData, count: int) -> tuple[list[str], list[Any], list[FieldError]]:
     """The 随机数 boxes: (what was typed, the numbers per box, errors of boxes not numbers)."""
     typed = [_text(form, f"sources.{index}") for index in range(count)]
@@ -366,11 +369,13 @@ def parse_sources(form: FormData, count: int) -> tuple[list[str], list[Any], lis
     errors: list[FieldError] = []
     for index, text in enumerate(typed):
         tokens = [token for token in NUMBER_SPLIT.split(text.strip()) if token]
-        if any(not token.isdigit() for token in tokens):
+        # ASCII digits only, and at most 18 of them: `isdigit` also takes "²", which int()
+        # refuses, and Python refuses to parse integers of thousands of digits.
+        if any(not PLAIN_NUMBER.fullmatch(token) for token in tokens):
             errors.append(
                 FieldError(f"sources.{index}", "validation_error", "请填写以空格分隔的非负整数")
             )
-        parsed.append([int(token) if token.isdigit() else token for token in tokens])
+        parsed.append([int(t) if PLAIN_NUMBER.fullmatch(t) else t for t in tokens])
     return typed, parsed, errors
 
 

@@ -299,5 +299,8 @@ def view_document(
     """A document of the inspected filing, while the team's inspection is open (the access
     rule: services/filings/access.py); reading an ID document is audited, as in the API."""
     inspection, _ = results.get_assigned(session, inspection_id, user)
+    if assignments.is_closed(inspection):
+        # This task is done: another open task of the team would be its own URL.
+        raise NotFound("检查已结束，不能再查看该网点的文件")
     filing = access.get_for(session, inspection.filing_id, user)
     return inline_document(session, filing, document_id, user)

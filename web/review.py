@@ -332,7 +332,10 @@ def _filing_page(
                 content["outlet"].get("county_code", ""),
                 content["outlet"].get("township_code", ""),
             ),
-            "docs": (working or {}).get("documents") or [d.model_dump() for d in shown.documents],
+            # The revision under review's own documents, even when it has none yet.
+            "docs": working["documents"]
+            if working is not None
+            else [d.model_dump() for d in shown.documents],
             "diff": _diff_rows(session, filing) if is_change else [],
             "history": _history(session, filing),
             "days_left": (

@@ -231,3 +231,16 @@ def test_a_bar_chart_escapes_its_labels_and_draws_shares_against_the_goal() -> N
     widths = re.findall(r'class="chart-bar" x="\d+" y="\d+" width="([\d.]+)"', svg)
     assert [float(w) for w in widths] == [100.0, 200.0] and "50%" in svg
     assert "暂无数据" in str(bar_chart("e", "空", []))
+
+
+def test_random_number_boxes_take_plain_digits_only() -> None:
+    """A "²" passes str.isdigit but not int(), and Python refuses integers of thousands of
+    digits: both are a field error, never a 500."""
+    from starlette.datastructures import FormData
+
+    from web.admin_plans import parse_sources
+
+    form = FormData([("sources.0", "3 8 ²"), ("sources.1", "9" * 5000), ("sources.2", "2 5 12")])
+    typed, parsed, errors = parse_sources(form, 3)
+    assert typed[2] == "2 5 12" and parsed[2] == [2, 5, 12]
+    assert [error.field for error in errors] == ["sources.0", "sources.1"]

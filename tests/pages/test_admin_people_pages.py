@@ -330,7 +330,10 @@ def test_only_a_city_level_admin_sees_the_chain_verification(
     assert page.status_code == 200 and "审计链核验" not in page.text
     city = make_staff(session, role="admin", jurisdiction="451100")
     page = logged_in(pages, city).get("/admin/audit")
-    assert "审计链核验" in page.text and 'data-verified="verified"' in page.text
+    assert "审计链核验" in page.text and "data-verified" not in page.text  # only on request
+    assert 'href="/admin/audit?verify=1"' in page.text
+    page = pages.get("/admin/audit", params={"verify": "1"})
+    assert 'data-verified="verified"' in page.text
     head = audit.head(session)
     assert head.head_hash in page.text
     reviewer = make_staff(session, role="reviewer", jurisdiction="451100")
