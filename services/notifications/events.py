@@ -2,8 +2,9 @@
 transaction of its event.
 
 Links point at the pages people use: operators `/my/filings/{id}`, `/my/inspections`,
-`/register/status`; anyone `/verify/{receipt_no}`, `/inspection-plans/{id}`; staff (reviewers,
-inspectors, admins) the API records for now (`/api/v1/filings/{id}`, `/api/v1/inspections/{id}`).
+`/register/status`; anyone `/verify/{receipt_no}`, `/inspection-plans/{id}`; reviewers
+`/review/filings/{id}`; an assigned team `/inspector/tasks/{id}`; an overdue result, told to the
+team and to admins and inspectors around it, the inspection's API record.
 E-mail and SMS carry them absolute (PUBLIC_BASE_URL); the in-app inbox keeps them relative."""
 
 from collections.abc import Iterable
@@ -75,7 +76,11 @@ OPERATOR_INSPECTIONS = "/my/inspections"
 
 
 def staff_filing_link(filing_id: int) -> str:
-    return f"/api/v1/filings/{filing_id}"
+    return f"/review/filings/{filing_id}"
+
+
+def _task_link(inspection: Inspection) -> str:
+    return f"/inspector/tasks/{pk(inspection)}"
 
 
 def _staff_inspection(inspection: Inspection) -> str:
@@ -235,7 +240,7 @@ def inspections_drawn(session: Session, plan: InspectionPlan) -> None:
                 f"您被随机选派检查网点“{name}”（备案编号 {inspection.filing_no}）。"
                 f"检查事项：{items}；检查期间：{_period(plan)}。"
             ),
-            link=_staff_inspection(inspection),
+            link=_task_link(inspection),
         )
 
 

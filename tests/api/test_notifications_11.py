@@ -163,7 +163,7 @@ def test_drawn_outlets_tell_their_operators_and_teams_and_results_tell_operators
     by_certificate = {inspector.certificate_no: user for inspector, user in world["inspectors"]}
     member = by_certificate[assignment["team"][0]]
     tasks = [n for n in inbox(client, member)["items"] if n["kind"] == "inspection_notice"]
-    assert f"/api/v1/inspections/{assignment['inspection_id']}" in {n["link"] for n in tasks}
+    assert f"/inspector/tasks/{assignment['inspection_id']}" in {n["link"] for n in tasks}
     assert notice["link"] == f"/inspection-plans/{plan['id']}"
 
     recorded = client.put(
@@ -192,7 +192,7 @@ def test_reviewers_hear_of_a_review_with_one_working_day_left_once_a_day(
     assert again == {}  # the day's lock rows are taken: nothing runs twice
     assert session.get(JobRun, (jobs.REVIEW_DUE_SOON, clock.today())) is not None
     due = [n for n in inbox(client, reviewer)["items"] if n["kind"] == "review_due_soon"]
-    assert [n["link"] for n in due] == [f"/api/v1/filings/{filing['id']}"]
+    assert [n["link"] for n in due] == [f"/review/filings/{filing['id']}"]
     assert not [n for n in inbox(client, other_county)["items"] if n["kind"] == "review_due_soon"]
 
 
