@@ -16,11 +16,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
-from domain.errors import Conflict, DuplicateUsername, FieldError, ValidationFailed, from_pydantic
+from domain.errors import Conflict, DuplicateUsername, FieldError, ValidationFailed
 from models.inspection import InspectionItem, Inspector
 from models.user import User
 from schemas.common import Id
@@ -35,6 +34,7 @@ from services.reference import regions
 from web.account import Form
 from web.admin_plans import errors_by_field, region_choices
 from web.deps import SessionDep
+from web.forms import validated
 from web.session import AdminPage, PageNotFound, check_csrf, render
 from web.templating import templates
 
@@ -66,13 +66,6 @@ SAVED = {
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def _validated(model: type[BaseModel], data: dict[str, Any]) -> tuple[Any, list[FieldError]]:
-    try:
-        return model.model_validate(data), []
-    except ValidationError as error:
-        return None, from_pydantic(error.errors())
 
 
 def _attempt(session: Session, work: Callable[[], object], conflict_field: str) -> list[FieldError]:
@@ -191,7 +184,7 @@ def create_inspector(
         "username": _text(form, "username"),
         "active": True,
     }
-    body, errors = _validated(
+    body, errors = validated(
         InspectorCreate,
         {
             **typed,
@@ -233,7 +226,7 @@ def update_inspector(
         "active": form.get("active") == "on",
         "conflicts": _text(form, "conflicts"),
     }
-    body, errors = _validated(
+    body, errors = validated(
         InspectorUpdate, {"active": typed["active"], "conflicts": _conflicts(typed["conflicts"])}
     )
     if body is not None:
@@ -306,7 +299,7 @@ def create_item(request: Request, session: SessionDep, user: AdminPage, form: Fo
     check_csrf(request, form)
     typed = _item_typed(form)
     typed["active"] = True
-    body, errors = _validated(
+    body, errors = validated(
         InspectionItemCreate,
         {
             "code": typed["code"],
@@ -367,7 +360,7 @@ def update_item(
     regions.require_city_level(user.jurisdiction, directories.CITY_WIDE)
     item = _item(session, code)
     typed = {**_item_typed(form), "code": item.code}
-    body, errors = _validated(
+    body, errors = validated(
         InspectionItemUpdate,
         {
             "name": typed["name"],

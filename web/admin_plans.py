@@ -11,16 +11,14 @@ refused rather than applied over it.
 """
 
 import re
-from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from domain.errors import FieldError, ValidationFailed, VersionConflict, from_pydantic
+from domain.errors import FieldError, VersionConflict
 from domain.vocabulary import PlanStatus, RiskLevel, SamplingMode
 from models.inspection import InspectionPlan
 from models.user import User
@@ -30,6 +28,7 @@ from services.inspections import directories, draws, plans, publication
 from services.reference import regions
 from web.account import Form
 from web.deps import SessionDep
+from web.forms import in_savepoint, validated
 from web.session import AdminPage, check_csrf, render
 from web.templating import templates
 
@@ -63,23 +62,6 @@ DONE = {
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _validated(model: type[BaseModel], data: Mapping[str, Any]) -> tuple[Any, list[FieldError]]:
-    try:
-        return model.model_validate(data), []
-    except ValidationError as error:
-        return None, from_pydantic(error.errors())
-
-
-def _in_savepoint(session: Session, work: Callable[[], object]) -> list[FieldError]:
-    """A service call whose refusal (ValidationFailed) keeps nothing it did; its field errors."""
-    try:
-        with session.begin_nested():
-            work()
-    except ValidationFailed as failed:
-        return list(failed.errors)
-    return []
 
 
 def errors_by_field(errors: list[FieldError], fields: tuple[str, ...]) -> dict[str, list[str]]:
@@ -240,10 +222,10 @@ def plans_page(request: Request, session: SessionDep, user: AdminPage) -> Respon
 def create_plan(request: Request, session: SessionDep, user: AdminPage, form: Form) -> Response:
     """Admin. A draft plan through PlanCreate and plans.create_plan, as POST /inspection-plans."""
     check_csrf(request, form)
-    body, problems = _validated(PlanCreate, plan_body(form))
+    body, problems = validated(PlanCreate, plan_body(form))
     created: list[InspectionPlan] = []
     if body is not None:
-        problems = _in_savepoint(
+        problems = in_savepoint(
             session, lambda: created.append(plans.create_plan(session, admin=user, body=body))
         )
     if problems or not created:
@@ -330,9 +312,9 @@ def edit_plan(
 ) -> Response:
     """Admin. Changes a draft plan (PlanUpdate, plans.edit_plan); 409 page once announced."""
     plan = _locked_plan(request, session, user, form, plan_id)
-    body, problems = _validated(PlanUpdate, plan_body(form))
+    body, problems = validated(PlanUpdate, plan_body(form))
     if body is not None:
-        problems = _in_savepoint(
+        problems = in_savepoint(
             session, lambda: plans.edit_plan(session, plan, admin=user, body=body)
         )
     if problems:
@@ -389,9 +371,9 @@ def draw_plan(
     boxes = source_names(plan)
     typed, parsed, problems = parse_sources(form, len(boxes))
     if not problems:
-        body, problems = _validated(DrawRequest, {"sources": parsed})
+        body, problems = validated(DrawRequest, {"sources": parsed})
         if body is not None:
-            problems = _in_savepoint(
+            problems = in_savepoint(
                 session, lambda: draws.run_draw(session, plan, admin=user, sources=body.sources)
             )
     if problems:
@@ -416,7 +398,7 @@ def cancel_plan(
     """Admin. 取消计划 with a reason, until drawn (PlanCancellation, plans.cancel_plan)."""
     plan = _locked_plan(request, session, user, form, plan_id)
     reason = _text(form, "reason")
-    body, problems = _validated(PlanCancellation, {"reason": reason})
+    body, problems = validated(PlanCancellation, {"reason": reason})
     if body is not None:
         plans.cancel_plan(session, plan, admin=user, reason=body.reason)
         return RedirectResponse(f"/admin/plans/{plan_id}?done=cancelled", status_code=303)

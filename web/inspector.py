@@ -16,12 +16,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
 from core import clock
 from domain.documents import PayloadTooLarge, UnsupportedMediaType
-from domain.errors import FieldError, NotFound, ValidationFailed, from_pydantic
+from domain.errors import FieldError, NotFound, ValidationFailed
 from domain.vocabulary import DocumentKind, FollowUpOutcome, Outcome
 from models.base import aware, pk
 from models.inspection import InspectionEvidence
@@ -33,6 +32,7 @@ from services.inspections import assignments, results
 from web.account import Form
 from web.deps import SessionDep, reads_first
 from web.documents import inline_document
+from web.forms import in_savepoint, validated
 from web.session import InspectorPage, check_csrf, render
 from web.templating import templates
 from web.uploads import CheckedUpload, store_checked_upload
@@ -161,23 +161,6 @@ def _typed(form: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str]:
     return {name: str(form.get(name, "")).strip() for name in names}
 
 
-def _validated(model: type[BaseModel], data: Mapping[str, Any]) -> tuple[Any, list[FieldError]]:
-    try:
-        return model.model_validate(data), []
-    except ValidationError as error:
-        return None, from_pydantic(error.errors())
-
-
-def _with_errors(session: Session, work: Any) -> list[FieldError]:
-    """Runs a service call in a SAVEPOINT: a refusal keeps nothing and gives its field errors."""
-    try:
-        with session.begin_nested():
-            work()
-    except ValidationFailed as failed:
-        return list(failed.errors)
-    return []
-
-
 @router.post("/inspector/tasks/{inspection_id}/result", response_class=HTMLResponse)
 def record_result(
     request: Request, session: SessionDep, user: InspectorPage, form: Form, inspection_id: Id
@@ -186,10 +169,10 @@ def record_result(
     check_csrf(request, form)
     typed = _typed(form, RESULT_FIELDS)
     body = {**typed, "rectify_by": typed["rectify_by"] or None}
-    record, errors = _validated(ResultRecord, body)
+    record, errors = validated(ResultRecord, body)
     if record is not None:
         inspection, member = results.get_assigned(session, inspection_id, user, for_update=True)
-        errors = _with_errors(
+        errors = in_savepoint(
             session,
             lambda: results.record_result(session, inspection, member, **record.model_dump()),
         )
@@ -215,10 +198,10 @@ def record_follow_up(
     """`复查日期`, `复查结果`, `复查情况` + `提交复查结果`, as PUT .../follow-up."""
     check_csrf(request, form)
     typed = _typed(form, FOLLOW_UP_FIELDS)
-    record, errors = _validated(FollowUpRecord, typed)
+    record, errors = validated(FollowUpRecord, typed)
     if record is not None:
         inspection, member = results.get_assigned(session, inspection_id, user, for_update=True)
-        errors = _with_errors(
+        errors = in_savepoint(
             session,
             lambda: results.record_follow_up(session, inspection, member, **record.model_dump()),
         )

@@ -10,20 +10,19 @@ page (access.get_for), as the API's 404.
 
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from core import clock
 from core.config import get_settings
 from domain.documents import PayloadTooLarge, UnsupportedMediaType, size_text
-from domain.errors import FieldError, ValidationFailed, VersionConflict, from_pydantic
+from domain.errors import FieldError, ValidationFailed, VersionConflict
 from domain.vocabulary import (
     BusinessScope,
     DocumentKind,
@@ -46,6 +45,7 @@ from web import operator_forms as forms
 from web.account import Form
 from web.deps import SessionDep, reads_first
 from web.documents import inline_document
+from web.forms import in_savepoint, validated
 from web.session import OperatorPage, check_csrf, render
 from web.templating import templates
 from web.uploads import CheckedUpload, store_checked_upload
@@ -171,25 +171,6 @@ def _place(session: Session, county_code: str, township_code: str) -> str:
 # --- the form ------------------------------------------------------------------------------------
 
 
-def _validated(model: type[BaseModel], data: Mapping[str, Any]) -> tuple[Any, list[FieldError]]:
-    """`data` validated by the API's schema: (model or None, its field errors in Chinese)."""
-    try:
-        return model.model_validate(data), []
-    except ValidationError as error:
-        return None, from_pydantic(error.errors())
-
-
-def _in_savepoint(session: Session, work: Callable[[], object]) -> list[FieldError]:
-    """Runs a service call in a SAVEPOINT: when it refuses (ValidationFailed) nothing it did is
-    kept, and its field errors are returned for the page shown again in the same transaction."""
-    try:
-        with session.begin_nested():
-            work()
-    except ValidationFailed as failed:
-        return list(failed.errors)
-    return []
-
-
 def _stale(filing: Filing, form: FormData) -> bool:
     """Whether the form's hidden `version` is not the filing's, checked as the API's If-Match:
     a form shown before someone else's write is refused, not applied over it."""
@@ -257,7 +238,7 @@ def create_filing(
     values = forms.values_from_form(form)
     content = forms.content_from_values(values)
     nonce = _nonce(form)
-    _, errors = _validated(FilingContent, content)
+    _, errors = validated(FilingContent, content)
     created: list[str] = []
 
     def create() -> None:
@@ -275,7 +256,7 @@ def create_filing(
 
     if not errors:
         try:
-            errors = _in_savepoint(session, create)
+            errors = in_savepoint(session, create)
         except idempotency.Replay as replay:  # this form was saved already
             return RedirectResponse(str(replay.body["location"]), status_code=303)
     if errors:
@@ -396,18 +377,18 @@ def save_filing(
             request, session, user, filing, values=values, conflict=True, status_code=409
         )
     content = forms.content_from_values(values)
-    validated, errors = _validated(FilingContent, content)
+    filled, errors = validated(FilingContent, content)
     patch: dict[str, Any] = {}
-    if validated is not None:
-        patch = validated.model_dump(mode="json")
+    if filled is not None:
+        patch = filled.model_dump(mode="json")
         patch["partner"] = patch.get("partner")
     if filing.current_revision_id is not None:
-        body, patch_errors = _validated(FilingPatch, {"changed_on": values["changed_on"] or None})
+        body, patch_errors = validated(FilingPatch, {"changed_on": values["changed_on"] or None})
         errors += patch_errors
         if body is not None:
             patch["changed_on"] = body.changed_on
     if not errors:
-        errors = _in_savepoint(
+        errors = in_savepoint(
             session, lambda: actions.update(session, filing, actor=user, patch=patch)
         )
     if errors:
@@ -426,7 +407,7 @@ def submit_filing(
     filing = access.get_for(session, filing_id, user, for_update=True)
     if _stale(filing, form):
         return _filing_page(request, session, user, filing, conflict=True, status_code=409)
-    errors = _in_savepoint(session, lambda: actions.submit(session, filing, actor=user))
+    errors = in_savepoint(session, lambda: actions.submit(session, filing, actor=user))
     if errors:
         return _filing_page(request, session, user, filing, errors=errors, status_code=422)
     return RedirectResponse(f"/my/filings/{filing_id}?done=submitted", status_code=303)
@@ -446,9 +427,9 @@ def open_change(
         return _filing_page(
             request, session, user, filing, change_values=typed, conflict=True, status_code=409
         )
-    body, errors = _validated(ChangeOpen, {"changed_on": typed["changed_on"] or None})
+    body, errors = validated(ChangeOpen, {"changed_on": typed["changed_on"] or None})
     if not errors:
-        errors = _in_savepoint(
+        errors = in_savepoint(
             session,
             lambda: actions.open_new_change(
                 session, filing, actor=user, changed_on=body.changed_on, reason=None
@@ -482,9 +463,9 @@ def close_filing(
         return _filing_page(
             request, session, user, filing, closure_values=typed, conflict=True, status_code=409
         )
-    body, errors = _validated(Closure, {k: v for k, v in typed.items() if v})
+    body, errors = validated(Closure, {k: v for k, v in typed.items() if v})
     if not errors:
-        errors = _in_savepoint(
+        errors = in_savepoint(
             session,
             lambda: actions.close(
                 session, filing, actor=user, closed_on=body.closed_on, reason=body.reason

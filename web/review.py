@@ -46,7 +46,8 @@ from web import operator_forms as forms
 from web.account import Form
 from web.deps import SessionDep
 from web.documents import inline_document
-from web.operator import CONFLICT_MESSAGE, _in_savepoint, _stale, _validated
+from web.forms import in_savepoint, validated
+from web.operator import CONFLICT_MESSAGE, _stale
 from web.session import ReviewerPage, check_csrf, render
 from web.templating import templates
 
@@ -385,7 +386,7 @@ def accept_filing(
     filing = access.get_for(session, filing_id, user, for_update=True)
     if _stale(filing, form):
         return _filing_page(request, session, user, filing, conflict=True, status_code=409)
-    errors = _in_savepoint(session, lambda: actions.accept(session, filing, reviewer=user))
+    errors = in_savepoint(session, lambda: actions.accept(session, filing, reviewer=user))
     if errors:
         return _filing_page(
             request,
@@ -416,11 +417,11 @@ def return_filing(
             request, session, user, filing, rows=rows, conflict=True, status_code=409
         )
     items, origin = _corrections(rows)
-    body, errors = _validated(
+    body, errors = validated(
         ReviewDecision, {"decision": Decision.RETURN.value, "corrections": items}
     )
     if not errors:
-        errors = _in_savepoint(
+        errors = in_savepoint(
             session,
             lambda: actions.return_for_correction(
                 session,
@@ -456,9 +457,9 @@ def revoke_filing(
         return _filing_page(
             request, session, user, filing, revoke_reason=reason, conflict=True, status_code=409
         )
-    body, errors = _validated(Revocation, {"reason": reason} if reason else {})
+    body, errors = validated(Revocation, {"reason": reason} if reason else {})
     if not errors:
-        errors = _in_savepoint(
+        errors = in_savepoint(
             session, lambda: actions.revoke(session, filing, reviewer=user, reason=body.reason)
         )
     if errors:
@@ -567,10 +568,10 @@ def approve_enterprise(
         key: str(form.get(key, "")).strip()[:32]
         for key in ("licence_valid_from", "licence_valid_until")
     }
-    body, errors = _validated(Approval, {k: v for k, v in typed.items() if v})
+    body, errors = validated(Approval, {k: v for k, v in typed.items() if v})
     if not errors:
         licence = body.model_dump(exclude_unset=True)
-        errors = _in_savepoint(
+        errors = in_savepoint(
             session,
             lambda: enterprises.approve(session, enterprise, approver=user, licence=licence),
         )
@@ -596,9 +597,9 @@ def reject_enterprise(
         session, enterprise_id, within=user.jurisdiction, for_update=True
     )
     reason = str(form.get("reason", "")).strip()[:2000]
-    body, errors = _validated(Rejection, {"reason": reason} if reason else {})
+    body, errors = validated(Rejection, {"reason": reason} if reason else {})
     if not errors:
-        errors = _in_savepoint(
+        errors = in_savepoint(
             session,
             lambda: enterprises.reject(session, enterprise, reviewer=user, reason=body.reason),
         )
@@ -626,9 +627,9 @@ def review_enterprise_change(
     )
     reason = str(form.get("reason", "")).strip()[:2000]
     decision = str(form.get("decision", ""))[:16]
-    body, errors = _validated(ChangeReview, {"decision": decision, "reason": reason or None})
+    body, errors = validated(ChangeReview, {"decision": decision, "reason": reason or None})
     if not errors:
-        errors = _in_savepoint(
+        errors = in_savepoint(
             session,
             lambda: enterprises.review_change(
                 session, enterprise, reviewer=user, decision=body.decision, reason=body.reason
