@@ -275,6 +275,32 @@ def cmd_sweep_files(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_storage_migrate(args: argparse.Namespace) -> int:
+    from core.config import get_settings
+    from core.storage import LocalStorage, S3Storage, copy_local_to_s3, s3_client
+
+    settings = get_settings()
+    if not settings.s3_bucket:
+        print("请先设置 S3_BUCKET（以及 S3_ENDPOINT_URL、S3_REGION 和访问密钥）", file=sys.stderr)
+        return 2
+    target = S3Storage(s3_client(settings.s3_endpoint_url, settings.s3_region), settings.s3_bucket)
+    target.ensure_bucket()
+    report = copy_local_to_s3(LocalStorage(settings.upload_dir), target)
+    print(
+        f"已复制 {report.copied} 个文件（{report.bytes_copied} 字节），"
+        f"{report.already_there} 个已在对象存储中；每个文件均已读回并核对 SHA-256。"
+    )
+    if report.refused:
+        print(
+            f"{len(report.refused)} 个本地文件的内容与其 SHA-256 文件名不符，未复制："
+            + " ".join(report.refused),
+            file=sys.stderr,
+        )
+        return 1
+    print(f"现在可以设置 STORAGE_BACKEND=s3（存储桶 {settings.s3_bucket}）。")
+    return 0
+
+
 def _fetch_json(source: str) -> dict:
     """JSON from a URL or a file path."""
     import json
@@ -415,6 +441,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="minimum age in minutes, at least 10 (default 60): uploads in progress are younger",
     )
     sweep.set_defaults(func=cmd_sweep_files)
+    storage_migrate = commands.add_parser(
+        "storage-migrate",
+        help="copy the local document store into the S3 bucket of S3_* and verify every hash",
+    )
+    storage_migrate.add_argument("--to", choices=["s3"], required=True)
+    storage_migrate.set_defaults(func=cmd_storage_migrate)
     return parser
 
 

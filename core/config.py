@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "noreply@localhost"
     sms_webhook_url: str | None = None
+    # Document storage (SPEC §8): files under DATA_DIR, or an S3-compatible object store, where
+    # several instances share one store. Credentials are boto3's usual AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY (or its other sources).
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None  # unset: AWS itself
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> "Settings":
@@ -75,6 +82,12 @@ class Settings(BaseSettings):
                 raise ValueError("生产环境必须设置 RECEIPT_SIGNING_KEY，不得使用自动生成的密钥")
             if not self.database_url:
                 raise ValueError("生产环境必须设置 DATABASE_URL")
+        return self
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> "Settings":
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("STORAGE_BACKEND=s3 时必须设置 S3_BUCKET")
         return self
 
     @property

@@ -1,19 +1,29 @@
 """Where document bytes live: content-addressed by SHA-256 behind a small interface.
 
-`LocalStorage` keeps files under `DATA_DIR/files`; an S3-compatible backend can implement the
-same methods.
+`LocalStorage` keeps files under `DATA_DIR/files` (one machine); `S3Storage` keeps them in an
+S3-compatible object store (`STORAGE_BACKEND=s3`), which every app instance shares. Either way
+a file is stored only after every check passed, under the SHA-256 of its content, and read back
+in chunks.
 """
 
+import base64
 import hashlib
 import os
 import re
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
 from core.config import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+else:
+    S3Client = Any
 
 SHA256_NAME = re.compile(r"[0-9a-f]{64}")
 
@@ -76,8 +86,197 @@ class LocalStorage:
                     continue
 
 
+# One PUT up to this size, with the SHA-256 we computed for the object store to check; larger
+# files go up in parts (each part checksummed), read from disk as they go.
+SINGLE_PUT_LIMIT = 64 * 1024 * 1024
+READ_CHUNK = 64 * 1024
+
+
+class StoredFileError(Exception):
+    """The object store refused or lost a file (not a missing one: that is FileNotFoundError)."""
+
+
+class _ObjectReader:
+    """An S3 object's body as the small file interface the download routes use."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def read(self, size: int = -1) -> bytes:
+        return cast(bytes, self._body.read(None if size < 0 else size))
+
+    def close(self) -> None:
+        self._body.close()
+
+    def __enter__(self) -> "_ObjectReader":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class S3Storage:
+    """Files as objects named by their SHA-256 in one bucket of an S3-compatible store.
+
+    A PUT is atomic (an object is whole or absent), so a failed or refused upload leaves nothing;
+    storing existing content again rewrites it, which also renews its LastModified so the sweep
+    of unreferenced files sees it as young while its row is being committed.
+    """
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def put_file(self, path: Path, sha256: str) -> None:
+        self.upload(path, sha256)
+        path.unlink(missing_ok=True)
+
+    def upload(self, path: Path, sha256: str) -> None:
+        """Stores the file at `path` (left in place) as the content for `sha256`."""
+        size = path.stat().st_size
+        if size <= SINGLE_PUT_LIMIT:
+            with path.open("rb") as handle:
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=sha256,
+                    Body=handle,
+                    ContentLength=size,
+                    # The store recomputes it and refuses the PUT (BadDigest) if the bytes differ.
+                    ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
+                )
+        else:
+            self.client.upload_file(
+                str(path), self.bucket, sha256, ExtraArgs={"ChecksumAlgorithm": "SHA256"}
+            )
+
+    def open(self, sha256: str) -> BinaryIO:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=sha256)
+        except ClientError as error:
+            if _is_missing(error):
+                raise FileNotFoundError(sha256) from None
+            raise
+        return cast(BinaryIO, _ObjectReader(response["Body"]))
+
+    def exists(self, sha256: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=sha256)
+        except ClientError as error:
+            if _is_missing(error):
+                return False
+            raise
+        return True
+
+    def delete(self, sha256: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=sha256)
+
+    def blobs(self) -> Iterator[tuple[str, float]]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                if SHA256_NAME.fullmatch(key):
+                    yield key, item["LastModified"].timestamp()
+
+    def sha256_of(self, sha256: str) -> str:
+        """The SHA-256 of the stored bytes, read back in chunks (for verifying a migration)."""
+        digest = hashlib.sha256()
+        with self.open(sha256) as handle:
+            for chunk in iter(lambda: handle.read(READ_CHUNK), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def ensure_bucket(self) -> None:
+        """Creates the bucket when it does not exist yet (deployment and tests)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as error:
+            if not _is_missing(error):
+                raise
+            self.client.create_bucket(Bucket=self.bucket)
+
+
+@dataclass
+class CopyReport:
+    copied: int = 0
+    already_there: int = 0  # present in the target with the right content
+    bytes_copied: int = 0
+    refused: list[str] = field(default_factory=list)  # local files whose content is not their name
+
+
+def copy_local_to_s3(source: LocalStorage, target: S3Storage) -> CopyReport:
+    """Copies every file of a local store into an object store and reads each back to check its
+    SHA-256 (the name it is stored under). A local file whose content does not match its name
+    is refused, not copied: the object store checks the SHA-256 of every PUT."""
+    from botocore.exceptions import ClientError
+
+    report = CopyReport()
+    for sha256, _ in source.blobs():
+        path = source._path(sha256)
+        if target.exists(sha256) and target.sha256_of(sha256) == sha256:
+            report.already_there += 1
+            continue
+        try:
+            target.upload(path, sha256)
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code")) not in {
+                "BadDigest",
+                "InvalidDigest",
+            }:
+                raise
+            report.refused.append(sha256)
+            continue
+        if target.sha256_of(sha256) != sha256:
+            raise StoredFileError(f"{sha256}: the object store returned other content")
+        report.copied += 1
+        report.bytes_copied += path.stat().st_size
+    return report
+
+
+def _error_code(error: Exception) -> str:
+    return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def _is_missing(error: Exception) -> bool:
+    return _error_code(error) in {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
+
+
+@lru_cache(maxsize=4)
+def s3_client(endpoint_url: str | None, region: str) -> S3Client:
+    """One client per process and endpoint: boto3 clients are thread-safe, and building one
+    costs tens of milliseconds."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        s3={"addressing_style": "path"},  # MinIO, SeaweedFS and Ceph without wildcard DNS
+        retries={"max_attempts": 5, "mode": "standard"},
+        max_pool_connections=32,
+        connect_timeout=5,
+        read_timeout=30,
+    )
+    return cast(
+        S3Client,
+        boto3.session.Session().client(
+            "s3", endpoint_url=endpoint_url, region_name=region, config=config
+        ),
+    )
+
+
 def get_storage() -> Storage:
-    return LocalStorage(get_settings().upload_dir)
+    settings = get_settings()
+    if settings.storage_backend == "s3":
+        assert settings.s3_bucket is not None  # the settings refuse s3 without a bucket
+        return S3Storage(
+            s3_client(settings.s3_endpoint_url, settings.s3_region), settings.s3_bucket
+        )
+    return LocalStorage(settings.upload_dir)
 
 
 class SpooledUpload:

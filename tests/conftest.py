@@ -13,9 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Browser
+
+if TYPE_CHECKING:
+    from tests.s3server import S3Server
 
 _TMP = Path(tempfile.mkdtemp(prefix="outlet-filing-tests-"))
 os.environ["DATA_DIR"] = str(_TMP)
@@ -169,6 +173,40 @@ def browser() -> Iterator[Browser]:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator["S3Server"]:
+    """A real S3 server (SeaweedFS) for this test session, with the bucket TEST_BUCKET."""
+    from core.storage import S3Storage, s3_client
+    from tests.s3server import start_s3_server
+
+    server = start_s3_server()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in server.environment(TEST_BUCKET).items():
+                patch.setenv(name, value)
+            S3Storage(s3_client(server.endpoint_url, "us-east-1"), TEST_BUCKET).ensure_bucket()
+        yield server
+    finally:
+        server.stop()
+
+
+TEST_BUCKET = "outlet-filing-test"
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test once on each document store: files under DATA_DIR, then the S3 server."""
+    if request.param == "s3":
+        server = request.getfixturevalue("s3_server")
+        settings = get_settings()
+        for name, value in server.environment(TEST_BUCKET).items():
+            if name.startswith("AWS_"):
+                monkeypatch.setenv(name, value)
+            else:
+                monkeypatch.setattr(settings, name.lower(), value)
+    return str(request.param)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from core.config import get_settings
+from core.storage import get_storage
 from models.user import User
 from tests.factories import (
     auth,
@@ -24,10 +25,12 @@ from tests.factories import (
     upload,
 )
 
+# Every test here runs on both document stores: files under DATA_DIR and a real S3 server.
+pytestmark = pytest.mark.usefixtures("storage_backend")
 
-def stored_files() -> set[Path]:
-    root = get_settings().upload_dir
-    return {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+
+def stored_files() -> set[str]:
+    return {sha256 for sha256, _ in get_storage().blobs()}
 
 
 def temp_files() -> set[Path]:

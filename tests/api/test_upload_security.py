@@ -46,19 +46,17 @@ BOUNDARY = "XyZ"
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 
 
-def stored_files() -> set[Path]:
-    root = get_settings().upload_dir
-    return {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+# Every test here runs on both document stores: files under DATA_DIR and a real S3 server.
+pytestmark = pytest.mark.usefixtures("storage_backend")
+
+
+def stored_files() -> set[str]:
+    return {sha256 for sha256, _ in get_storage().blobs()}
 
 
 def temp_files() -> set[Path]:
     root = get_settings().data_dir / "tmp"
     return {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()
-
-
-def stored_path(sha256: str) -> Path:
-    root = get_settings().upload_dir
-    return root / sha256[:2] / sha256[2:4] / sha256
 
 
 def kind_part(kind: str = "other") -> bytes:
@@ -298,7 +296,8 @@ def test_data_after_an_image_is_cut_off_and_the_clean_image_stored(
     document = response.json()
     assert document["sha256"] == hashlib.sha256(clean).hexdigest()
     assert document["size"] == len(clean)
-    assert stored_path(document["sha256"]).read_bytes() == clean
+    with get_storage().open(document["sha256"]) as stored:
+        assert stored.read() == clean
     download = client.get(
         f"/api/v1/filings/{filing['id']}/documents/{document['id']}", headers=auth(operator)
     )
@@ -353,20 +352,20 @@ def test_a_removed_document_s_file_is_deleted_unless_still_referenced(
     second = create_draft(client, operator)
     ours = upload(client, first["id"], operator, "other", "a.pdf", content).json()
     theirs = upload(client, second["id"], operator, "other", "a.pdf", content).json()
-    path = stored_path(ours["sha256"])
-    assert path.exists()
+    sha256 = ours["sha256"]
+    assert get_storage().exists(sha256)
 
     removed = client.delete(
         f"/api/v1/filings/{first['id']}/documents/{ours['id']}", headers=auth(operator)
     )
     assert removed.status_code == 204
-    assert path.exists(), "the other filing still references the file"
+    assert get_storage().exists(sha256), "the other filing still references the file"
 
     removed = client.delete(
         f"/api/v1/filings/{second['id']}/documents/{theirs['id']}", headers=auth(operator)
     )
     assert removed.status_code == 204
-    assert not path.exists(), "the last reference went: the file goes"
+    assert not get_storage().exists(sha256), "the last reference went: the file goes"
 
 
 def test_a_rolled_back_removal_keeps_the_file_and_nothing_goes_before_the_commit(
@@ -376,19 +375,20 @@ def test_a_rolled_back_removal_keeps_the_file_and_nothing_goes_before_the_commit
     document = upload(
         client, filing_json["id"], operator, "other", "a.pdf", sample_pdf(uuid.uuid4().hex)
     ).json()
-    path = stored_path(document["sha256"])
+    stored = get_storage()
+    sha256 = document["sha256"]
     filing = session.get_one(Filing, filing_json["id"])
 
     documents.remove_document(session, filing, actor=operator, document_id=document["id"])
-    assert path.exists(), "not before the transaction commits"
+    assert stored.exists(sha256), "not before the transaction commits"
     session.rollback()
     session.commit()
-    assert path.exists(), "the removal was rolled back: the file stays"
+    assert stored.exists(sha256), "the removal was rolled back: the file stays"
 
     filing = session.get_one(Filing, filing_json["id"])
     documents.remove_document(session, filing, actor=operator, document_id=document["id"])
     session.commit()
-    assert not path.exists()
+    assert not stored.exists(sha256)
 
 
 # --- reading an ID document is audited -------------------------------------------------------

@@ -269,7 +269,7 @@ def test_clean_filename(raw: str, clean: str) -> None:
 # --- stored files no row references -----------------------------------------------------------
 
 
-def put_blob(data: bytes, *, age_seconds: float = 0) -> tuple[str, Path]:
+def put_blob(data: bytes) -> str:
     import hashlib
 
     sha256 = hashlib.sha256(data).hexdigest()
@@ -277,11 +277,15 @@ def put_blob(data: bytes, *, age_seconds: float = 0) -> tuple[str, Path]:
     spool.parent.mkdir(parents=True, exist_ok=True)
     spool.write_bytes(data)
     get_storage().put_file(spool, sha256)
+    return sha256
+
+
+def age_local_blob(sha256: str, seconds: float) -> Path:
+    """Makes a file of the local store look stored `seconds` ago; its path."""
     path = get_settings().upload_dir / sha256[:2] / sha256[2:4] / sha256
-    if age_seconds:
-        stamp = time.time() - age_seconds
-        os.utime(path, (stamp, stamp))
-    return sha256, path
+    stamp = time.time() - seconds
+    os.utime(path, (stamp, stamp))
+    return path
 
 
 def make_evidence(session: Session, operator: User, sha256: str) -> None:
@@ -327,12 +331,21 @@ def within(session: Session) -> Iterator[Session]:
     yield session
 
 
+@pytest.mark.usefixtures("storage_backend")
 def test_sweep_deletes_old_unreferenced_files_only(session: Session, operator: User) -> None:
-    old = 2 * 3600
-    orphan, orphan_path = put_blob(os.urandom(64), age_seconds=old)
-    young, young_path = put_blob(os.urandom(64))
-    by_document, document_path = put_blob(os.urandom(64), age_seconds=old)
-    by_evidence, evidence_path = put_blob(os.urandom(64), age_seconds=old)
+    """On both stores. An object store keeps whole seconds and its own clock for LastModified,
+    so "old" is "stored before a boundary two seconds back" and the sweep runs as if an hour
+    had passed since that boundary."""
+    orphan = put_blob(os.urandom(64))
+    by_document = put_blob(os.urandom(64))
+    by_evidence = put_blob(os.urandom(64))
+    tmp = get_settings().data_dir / "tmp"
+    stale_temp, fresh_temp = tmp / f"upload-{uuid.uuid4().hex}", tmp / f"upload-{uuid.uuid4().hex}"
+    stale_temp.write_bytes(b"half an upload")
+    time.sleep(2.1)
+    boundary = time.time() - 1.0
+    young = put_blob(os.urandom(64))
+    fresh_temp.write_bytes(b"an upload in progress")
     filing = draft_via_services(session, operator)
     documents.add_document(
         session,
@@ -341,26 +354,25 @@ def test_sweep_deletes_old_unreferenced_files_only(session: Session, operator: U
         file=documents.StoredFile("other", "x.pdf", "application/pdf", 64, by_document),
     )
     make_evidence(session, operator, by_evidence)
-    tmp = get_settings().data_dir / "tmp"
-    stale_temp, fresh_temp = tmp / f"upload-{uuid.uuid4().hex}", tmp / f"upload-{uuid.uuid4().hex}"
-    stale_temp.write_bytes(b"half an upload")
-    fresh_temp.write_bytes(b"an upload in progress")
-    os.utime(stale_temp, (time.time() - old, time.time() - old))
 
-    report = documents.sweep_files(lambda: within(session), older_than=timedelta(hours=1))
+    report = documents.sweep_files(
+        lambda: within(session), older_than=timedelta(hours=1), now=boundary + 3600
+    )
 
-    assert not orphan_path.exists()
-    assert young_path.exists(), "younger than an hour: may be an upload not yet committed"
-    assert document_path.exists() and evidence_path.exists()
+    stored = get_storage()
+    assert not stored.exists(orphan)
+    assert stored.exists(young), "younger than an hour: may be an upload not yet committed"
+    assert stored.exists(by_document) and stored.exists(by_evidence)
     assert not stale_temp.exists() and fresh_temp.exists()
     assert report.blobs >= 1 and report.temp_files >= 1
-    for path in (young_path, fresh_temp):
-        path.unlink()
+    stored.delete(young)
+    fresh_temp.unlink()
     assert {orphan, young}.isdisjoint({by_document, by_evidence})
 
 
+@pytest.mark.usefixtures("storage_backend")
 def test_evidence_keeps_a_file_whose_document_is_removed(session: Session, operator: User) -> None:
-    sha256, path = put_blob(os.urandom(64))
+    sha256 = put_blob(os.urandom(64))
     filing = draft_via_services(session, operator)
     document = documents.add_document(
         session,
@@ -372,12 +384,12 @@ def test_evidence_keeps_a_file_whose_document_is_removed(session: Session, opera
     session.commit()
     documents.remove_document(session, filing, actor=operator, document_id=pk(document))
     session.commit()
-    assert path.exists()
+    assert get_storage().exists(sha256)
 
 
 def test_sweep_files_command(capsys: pytest.CaptureFixture[str], engine: object) -> None:
-    _, orphan_path = put_blob(os.urandom(64), age_seconds=3 * 3600)
-    _, young_path = put_blob(os.urandom(64), age_seconds=30 * 60)
+    orphan_path = age_local_blob(put_blob(os.urandom(64)), 3 * 3600)
+    young_path = age_local_blob(put_blob(os.urandom(64)), 30 * 60)
     assert cli_main(["sweep-files"]) == 0
     assert not orphan_path.exists()
     assert young_path.exists()
