@@ -27,6 +27,13 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
             session, regions.read_regions_csv(regions.DEFAULT_REGIONS_FILE)
         )
     print(f"数据库已迁移到最新版本；地区数据更新 {written} 条。")
+    if settings.storage_backend == "s3":
+        from core.storage import S3Storage, get_storage
+
+        store = get_storage()
+        assert isinstance(store, S3Storage)
+        store.ensure_bucket()  # the one-off start-up step of a deployment: instances only use it
+        print(f"对象存储桶 {store.bucket} 已就绪。")
     return 0
 
 

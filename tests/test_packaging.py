@@ -43,3 +43,18 @@ def test_compose_keeps_the_database_password_out_of_the_url() -> None:
     environment = app["environment"]
     assert "POSTGRES_PASSWORD" not in environment["DATABASE_URL"]
     assert environment["PGPASSWORD"] == "${POSTGRES_PASSWORD}"
+
+
+def test_compose_scales_stateless_app_instances_behind_a_trusted_proxy() -> None:
+    """`docker compose up --scale app=3` (SPEC §11): the instances keep nothing on their disks
+    (documents in the object store), publish no port of their own, and believe X-Forwarded-For
+    only from the proxy's fixed address."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    app, proxy = services["app"], services["proxy"]
+    assert "ports" not in app and "volumes" not in app and "container_name" not in app
+    assert app["environment"]["STORAGE_BACKEND"] == "s3"
+    assert app["environment"]["S3_ENDPOINT_URL"].startswith("http://s3:")
+    proxy_address = proxy["networks"]["backend"]["ipv4_address"]
+    assert app["environment"]["TRUSTED_PROXIES"] == proxy_address
+    assert app["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "migrate" not in app["command"], "one migration before the instances, not one each"

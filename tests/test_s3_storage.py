@@ -140,3 +140,29 @@ def test_the_s3_backend_without_a_bucket_is_refused_at_start() -> None:
 
     with pytest.raises(ValidationError, match="S3_BUCKET"):
         Settings(storage_backend="s3", s3_bucket=None)
+
+
+def test_migrate_makes_the_bucket_ready(
+    s3_server: S3Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`outlet-filing migrate` is a deployment's one start-up step: with the S3 store it also
+    creates the bucket (instances then only use it)."""
+    from core.db import get_engine
+
+    bucket_name = f"migrate-{uuid.uuid4().hex}"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    for name, value in s3_server.environment(bucket_name).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        assert cli_main(["migrate"]) == 0
+        assert f"对象存储桶 {bucket_name} 已就绪" in capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    target = S3Storage(s3_client(s3_server.endpoint_url, "us-east-1"), bucket_name)
+    assert list(target.blobs()) == []  # listing a missing bucket would raise NoSuchBucket

@@ -56,7 +56,7 @@ class Mailbox:
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         message = BytesParser(policy=default_policy).parsebytes(envelope.content)
-        self.messages.append(message)  # type: ignore[arg-type]
+        self.messages.append(message)
         return "250 OK"
 
 
