@@ -151,6 +151,42 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed_bulk(args: argparse.Namespace) -> int:
+    """Synthetic outlets in bulk for benchmarks (`cli.bulk`); refuses a database with data."""
+    from cli import bulk
+    from core.db import get_engine
+
+    if get_settings().environment == "production":
+        print("生产环境不能写入批量测试数据（ENVIRONMENT=production）。", file=sys.stderr)
+        return 2
+    if not _require_current_schema():
+        return 2
+    try:
+        report = bulk.seed_bulk(
+            get_engine(),
+            args.outlets,
+            seed=args.seed,
+            batch=args.batch,
+            append=args.append,
+            progress=print,
+        )
+    except bulk.DatabaseNotEmpty:
+        if args.if_empty:
+            print("数据库已有数据，跳过批量数据。")
+            return 0
+        print("数据库已有数据，未写入批量数据（--append 追加，--if-empty 跳过）。", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("应为正整数")
+    return number
+
+
 class _Login(Protocol):
     """A demo account as `cli.demo` reports it."""
 
@@ -406,6 +442,17 @@ def build_parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", help="load a believable Hezhou demo data set")
     seed.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
     seed.set_defaults(func=cmd_seed_demo)
+
+    bulk = commands.add_parser(
+        "seed-bulk", help="load N synthetic filed outlets with their history (benchmarks)"
+    )
+    bulk.add_argument("--outlets", type=_positive, required=True, metavar="N")
+    bulk.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    bulk.add_argument("--batch", type=_positive, default=10_000, help="outlets per transaction")
+    data = bulk.add_mutually_exclusive_group()
+    data.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    data.add_argument("--append", action="store_true", help="add to a database with data")
+    bulk.set_defaults(func=cmd_seed_bulk)
 
     serve = commands.add_parser("serve", help="serve the API (refuses a schema that is behind)")
     serve.add_argument("--host", default="127.0.0.1")
