@@ -26,6 +26,9 @@ from services.oversight import audit
 RECENT_DAYS = 365
 
 
+ID_CHUNK = 10_000
+
+
 def rule_levels(session: Session, filings: Iterable[Filing]) -> dict[int, str]:
     """Rule-based level per filing id, in a handful of queries for any number of filings."""
     filings = list(filings)
@@ -34,15 +37,22 @@ def rule_levels(session: Session, filings: Iterable[Filing]) -> dict[int, str]:
         return {}
     since = clock.today() - timedelta(days=RECENT_DAYS)
     latest: dict[int, tuple] = {}
-    for filing_id, inspected_on, outcome in session.exec(
-        select(
-            col(Inspection.filing_id), col(Inspection.inspected_on), col(Inspection.outcome)
-        ).where(
-            col(Inspection.filing_id).in_(ids),
-            col(Inspection.outcome).is_not(None),
-            col(Inspection.inspected_on) >= since,
-        )
-    ).all():
+    # In chunks: a county's frame holds hundreds of thousands of outlets at province scale, and
+    # a statement takes at most 65,535 parameters on PostgreSQL (32,766 on SQLite).
+    chunks = [ids[start : start + ID_CHUNK] for start in range(0, len(ids), ID_CHUNK)]
+    inspected = (
+        session.exec(
+            select(
+                col(Inspection.filing_id), col(Inspection.inspected_on), col(Inspection.outcome)
+            ).where(
+                col(Inspection.filing_id).in_(chunk),
+                col(Inspection.outcome).is_not(None),
+                col(Inspection.inspected_on) >= since,
+            )
+        ).all()
+        for chunk in chunks
+    )
+    for filing_id, inspected_on, outcome in (row for rows in inspected for row in rows):
         if filing_id not in latest or inspected_on > latest[filing_id][0]:
             latest[filing_id] = (inspected_on, outcome)
     enterprise_ids = {f.enterprise_id for f in filings}
@@ -54,12 +64,13 @@ def rule_levels(session: Session, filings: Iterable[Filing]) -> dict[int, str]:
         ).all()
     )
     flags: dict[int, tuple[bool, int]] = {}
-    for filing_id, late, returns in session.exec(
-        select(FilingRevision.filing_id, FilingRevision.late, FilingRevision.return_count).where(
-            col(FilingRevision.filing_id).in_(ids), FilingRevision.number == 1
-        )
-    ).all():
-        flags[filing_id] = (late, returns)
+    for chunk in chunks:
+        for filing_id, late, returns in session.exec(
+            select(
+                FilingRevision.filing_id, FilingRevision.late, FilingRevision.return_count
+            ).where(col(FilingRevision.filing_id).in_(chunk), FilingRevision.number == 1)
+        ).all():
+            flags[filing_id] = (late, returns)
     levels: dict[int, str] = {}
     for filing in filings:
         filing_id = pk(filing)

@@ -115,6 +115,30 @@ def test_announce_freezes_candidates_by_risk_and_the_pool(client: TestClient, wo
     assert problem(again) == (409, "invalid_transition")
 
 
+def test_announce_reads_a_frame_of_any_size_in_chunks(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's county frame outgrows one statement's parameters: the risk levels are read
+    in chunks, with the same strata as in one go."""
+    from services.inspections import risk
+
+    admin = world["admin"]
+    whole = client.post("/api/v1/inspection-plans", json=plan_body(), headers=auth(admin)).json()
+    in_one = client.post(f"/api/v1/inspection-plans/{whole['id']}/announce", headers=auth(admin))
+    monkeypatch.setattr(risk, "ID_CHUNK", 3)
+    chunked = client.post("/api/v1/inspection-plans", json=plan_body(), headers=auth(admin)).json()
+    in_chunks = client.post(
+        f"/api/v1/inspection-plans/{chunked['id']}/announce", headers=auth(admin)
+    )
+    assert in_one.status_code == in_chunks.status_code == 200
+    strata = [
+        client.get(f"/api/v1/public/inspection-plans/{plan['id']}").json()["strata"]
+        for plan in (whole, chunked)
+    ]
+    assert strata[0] == strata[1]
+    assert sum(len(s["candidates"]) for s in strata[0]) > 3
+
+
 def test_risk_override_moves_an_outlet_to_its_stratum_and_is_audited(
     client: TestClient,
     session: Session,
