@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, text
+from sqlalchemy import ColumnElement, exists, func, literal, or_, text, union_all
 from sqlmodel import Session, col, select
 
 from core import spreadsheet
@@ -135,9 +135,10 @@ def _fts_phrase(q: str) -> str:
 
 
 def _text_condition(session: Session, q: str) -> ColumnElement[bool]:
+    """Text matching `q` anywhere in the name or address, for the statements that also match
+    numbers (and one-character queries): the FTS5 trigram index on SQLite when it can answer."""
     pattern = contains_pattern(q)
-    if len(q) >= TRIGRAM and is_postgresql(session):
-        # ILIKE, answered by the GIN trigram indexes on name and address.
+    if is_postgresql(session):
         return or_(
             col(PublicOutlet.name).ilike(pattern, escape=LIKE_ESCAPE),
             col(PublicOutlet.address).ilike(pattern, escape=LIKE_ESCAPE),
@@ -145,7 +146,7 @@ def _text_condition(session: Session, q: str) -> ColumnElement[bool]:
     if len(q) >= TRIGRAM:
         matches = text(
             "SELECT rowid FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase"
-        ).bindparams(phrase=_fts_phrase(q))
+        ).bindparams(phrase="{name address} : " + _fts_phrase(q))
         return col(PublicOutlet.filing_id).in_(matches)
     return or_(
         col(PublicOutlet.name).like(pattern, escape=LIKE_ESCAPE),
@@ -166,33 +167,195 @@ def _number_condition(q: str) -> ColumnElement[bool]:
     )
 
 
-def _search_text_only_sqlite(
-    session: Session, q: str, *, limit: int, offset: int
-) -> tuple[list[PublicOutlet], int]:
-    """Text alone on SQLite: FTS5 gives both the count and the page in rowid order, so a common
-    word matching thousands of outlets does not join every match back to the table."""
-    phrase = _fts_phrase(q)
-    total = session.execute(
-        text("SELECT count(*) FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase"),
-        {"phrase": phrase},
+BIGRAM = 2
+# Follows every bigram in the SQLite index's `grams` column (see the migration), so the phrase
+# "ab" + GRAM_END is one trigram token that only a bigram of the name or address produces.
+GRAM_END = "\x01"
+
+
+def _rows(session: Session, ids: list[int]) -> list[PublicOutlet]:
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(PublicOutlet)
+            .where(col(PublicOutlet.filing_id).in_(ids))
+            .order_by(col(PublicOutlet.filing_id))
+        ).all()
+    )
+
+
+def _capped(total: int) -> tuple[int, bool]:
+    return (COUNT_CAP, False) if total > COUNT_CAP else (total, True)
+
+
+def _fts_token(key_id: int) -> str:
+    """The index's token of a county, township or brand (the migration's `_sqlite_token`)."""
+    return chr(0xF0000) + chr(0xF1000 + (key_id >> 12)) + chr(0xF1000 + (key_id & 4095))
+
+
+def _fts_match(session: Session, q: str, filters: DirectoryFilters) -> str | None:
+    """One FTS5 query for the text and every filter; None when a filter matches no outlet."""
+    if len(q) >= TRIGRAM:
+        parts = ["{name address} : " + _fts_phrase(q)]
+    else:
+        parts = ["grams : " + _fts_phrase(q + GRAM_END)]
+    if not (filters.county or filters.township or filters.brand):
+        return parts[0]
+    # The numbers of the filter values, and of the brand codes a brand name means, in one query.
+    result = session.execute(
+        text(
+            "SELECT value, id FROM public_outlet_fts_key WHERE value IN (:county, :township) "
+            "OR value IN (SELECT 'b' || code FROM brand WHERE code = :brand OR name = :brand)"
+        ),
+        {
+            "county": f"c{filters.county}" if filters.county else None,
+            "township": f"t{filters.township}" if filters.township else None,
+            "brand": filters.brand.strip() if filters.brand else None,
+        },
+    )
+    found: dict[str, int] = {value: key_id for value, key_id in result}
+    for key in (
+        f"c{filters.county}" if filters.county else None,
+        f"t{filters.township}" if filters.township else None,
+    ):
+        if key is not None:
+            if key not in found:
+                return None
+            parts.append("keys : " + _fts_phrase(_fts_token(found[key])))
+    if filters.brand:
+        brands = [_fts_phrase(_fts_token(i)) for key, i in found.items() if key.startswith("b")]
+        if not brands:
+            return None
+        parts.append("keys : (" + " OR ".join(brands) + ")")
+    return " AND ".join(parts)
+
+
+def _search_sqlite(
+    session: Session, match: str, *, limit: int, offset: int
+) -> tuple[list[PublicOutlet], int, bool]:
+    """FTS5 gives matches in rowid (filing) order: a capped count and the page are two short
+    walks of the index (cheaper than fetching COUNT_CAP rowids once)."""
+    matches = "SELECT rowid FROM public_outlet_fts WHERE public_outlet_fts MATCH :match"
+    found = session.execute(
+        text(f"SELECT count(*) FROM ({matches} LIMIT :cap)"),
+        {"match": match, "cap": COUNT_CAP + 1},
     ).scalar_one()
-    ids = (
-        session.execute(
-            text(
-                "SELECT rowid FROM public_outlet_fts WHERE public_outlet_fts MATCH :phrase "
-                "ORDER BY rowid LIMIT :limit OFFSET :offset"
-            ),
-            {"phrase": phrase, "limit": limit, "offset": offset},
-        )
-        .scalars()
-        .all()
+    page = text(f"{matches} ORDER BY rowid LIMIT :limit OFFSET :offset").bindparams(
+        match=match, limit=limit, offset=offset
     )
     rows = session.exec(
         select(PublicOutlet)
-        .where(col(PublicOutlet.filing_id).in_(ids))
+        .where(col(PublicOutlet.filing_id).in_(page))
         .order_by(col(PublicOutlet.filing_id))
     ).all()
-    return list(rows), total
+    total, exact = _capped(found)
+    return list(rows), total, exact
+
+
+# PostgreSQL: the expression of the GIN index (see the migration) and the keys a search needs:
+# the bigrams of the lowered text, `c:`county, `t:`township, `b:`brand.
+PG_KEYS = "public_outlet_search_keys(name, address, county_code, township_code, brands)"
+PG_WANTED = f"{PG_KEYS} @> (public_outlet_bigrams(lower(:q)) || CAST(:keys AS text[]))"
+# The most rows a dense match's page walks in filing order before sorting candidates instead.
+PG_WALK_MAX = 10000
+
+
+def _pg_conditions(
+    q: str, filters: DirectoryFilters, codes: list[str] | None
+) -> tuple[str, dict[str, Any]]:
+    """The plain conditions of a search (SQL over public_outlet's columns) and their values."""
+    conditions = ["(name ILIKE :pattern ESCAPE '\\' OR address ILIKE :pattern ESCAPE '\\')"]
+    values: dict[str, Any] = {"pattern": contains_pattern(q), "q": q}
+    keys: list[str] = []
+    if filters.county:
+        conditions.append("county_code = :county")
+        values["county"] = filters.county
+        keys.append(f"c:{filters.county}")
+    if filters.township:
+        conditions.append("township_code = :township")
+        values["township"] = filters.township
+        keys.append(f"t:{filters.township}")
+    if codes is not None:
+        conditions.append("string_to_array(brands, ',') && CAST(:codes AS text[])")
+        values["codes"] = codes
+        if len(codes) == 1:
+            keys.append(f"b:{codes[0]}")
+    values["keys"] = keys
+    return " AND ".join(conditions), values
+
+
+def _search_postgresql(
+    session: Session,
+    q: str,
+    filters: DirectoryFilters,
+    codes: list[str] | None,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[PublicOutlet], int, bool]:
+    """The GIN index finds the matches (a bitmap, in no order): up to COUNT_CAP + 1 of them
+    are the count and, when that is all of them, the page once sorted."""
+    plain, values = _pg_conditions(q, filters, codes)
+    indexed = f"{PG_WANTED} AND {plain}"
+    wanted = offset + limit
+    # The count and the first `wanted` of them in one row (not COUNT_CAP rows to the client).
+    found, first = session.execute(
+        text(
+            f"WITH m AS (SELECT filing_id FROM public_outlet WHERE {indexed} LIMIT :cap) "
+            "SELECT (SELECT count(*) FROM m), "
+            "ARRAY(SELECT filing_id FROM m ORDER BY filing_id LIMIT :wanted)"
+        ),
+        {**values, "cap": COUNT_CAP + 1, "wanted": wanted},
+    ).one()
+    total, exact = _capped(found)
+    if exact:
+        page = first[offset:]
+    else:
+        page = _pg_first(session, plain, indexed, values, first, wanted)[offset:]
+    return _rows(session, page), total, exact
+
+
+def _pg_first(
+    session: Session,
+    plain: str,
+    indexed: str,
+    values: dict[str, Any],
+    some: list[int],
+    wanted: int,
+) -> list[int]:
+    """The first `wanted` matching filing ids, in order, of a match with more than COUNT_CAP
+    (`some`: the first `wanted` of COUNT_CAP + 1 of them, sorted). Sorting every match would
+    cost more than the page: the first `wanted` all lie at or below the last of `some`, so
+    walking the primary key towards it and filtering finds them, stopping as soon as it has
+    them. A walk longer than PG_WALK_MAX rows (sparse matches) gives way to sorting the index's
+    candidates."""
+    if wanted <= COUNT_CAP + 1:
+        bound = {"bound": some[wanted - 1], "wanted": wanted, "walk": PG_WALK_MAX}
+        found = list(
+            session.execute(
+                text(
+                    "SELECT filing_id FROM (SELECT * FROM public_outlet WHERE filing_id <= :bound "
+                    f"ORDER BY filing_id LIMIT :walk) AS w WHERE {plain} "
+                    "ORDER BY filing_id LIMIT :wanted"
+                ),
+                {**values, **bound},
+            ).scalars()
+        )
+        if len(found) == wanted:
+            return found
+        within = "AND filing_id <= :bound"
+    else:  # a page beyond the count
+        bound, within = {"wanted": wanted}, ""
+    return list(
+        session.execute(
+            text(
+                f"SELECT filing_id FROM public_outlet WHERE {indexed} {within} "
+                "ORDER BY filing_id LIMIT :wanted"
+            ),
+            {**values, **bound},
+        ).scalars()
+    )
 
 
 def search(
@@ -202,11 +365,19 @@ def search(
     whether it is exact. A text search counts at most COUNT_CAP matches: counting every one
     of 16,000 outlets that contain a common word would cost more than the page itself."""
     q = (filters.q or "").strip()
-    only_text = not (filters.county or filters.township or filters.brand)
     by_number = bool(NUMBER_LIKE.match(q))
-    if q and only_text and not by_number and len(q) >= TRIGRAM and not is_postgresql(session):
-        rows, total = _search_text_only_sqlite(session, q, limit=limit, offset=offset)
-        return rows, total, True
+    if q and not by_number and len(q) >= BIGRAM:
+        # Text of two characters or more, with its filters, answered by one index.
+        if is_postgresql(session):
+            codes = brand_codes(session, filters.brand) if filters.brand else None
+            if codes == []:
+                return [], 0, True
+            return _search_postgresql(session, q, filters, codes, limit=limit, offset=offset)
+        if GRAM_END not in q:
+            match = _fts_match(session, q, filters)
+            if match is None:
+                return [], 0, True
+            return _search_sqlite(session, match, limit=limit, offset=offset)
     query = select(PublicOutlet)
     if filters.county:
         query = query.where(PublicOutlet.county_code == filters.county)
@@ -221,9 +392,9 @@ def search(
             condition = or_(condition, _number_condition(q))
         query = query.where(condition)
         counted = query.with_only_columns(col(PublicOutlet.filing_id)).limit(COUNT_CAP + 1)
-        total = session.exec(select(func.count()).select_from(counted.subquery())).one()
-        if total > COUNT_CAP:
-            total, exact = COUNT_CAP, False
+        total, exact = _capped(
+            session.exec(select(func.count()).select_from(counted.subquery())).one()
+        )
     else:
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
     page = session.exec(
@@ -247,27 +418,25 @@ class Names:
 
 
 def names_for(session: Session, rows: list[PublicOutlet]) -> Names:
+    if not rows:
+        return Names(regions={}, brands={})
     region_codes = {row.county_code for row in rows} | {row.township_code for row in rows}
     brand_codes_ = {code for row in rows for code in row.brands.split(",") if code}
-    regions = (
-        dict(
-            session.exec(
-                select(Region.code, Region.name).where(col(Region.code).in_(region_codes))
-            ).all()
+    # One statement for both (a page of search results pays for each round trip).
+    found = session.execute(
+        union_all(
+            select(literal("region"), col(Region.code), col(Region.name)).where(
+                col(Region.code).in_(region_codes)
+            ),
+            select(literal("brand"), col(Brand.code), col(Brand.name)).where(
+                col(Brand.code).in_(brand_codes_)
+            ),
         )
-        if region_codes
-        else {}
-    )
-    brands = (
-        dict(
-            session.exec(
-                select(Brand.code, Brand.name).where(col(Brand.code).in_(brand_codes_))
-            ).all()
-        )
-        if brand_codes_
-        else {}
-    )
-    return Names(regions=regions, brands=brands)
+    ).all()
+    names: dict[str, dict[str, str]] = {"region": {}, "brand": {}}
+    for kind, code, name in found:
+        names[kind][code] = name
+    return Names(regions=names["region"], brands=names["brand"])
 
 
 def as_public(row: PublicOutlet, names: Names) -> dict[str, Any]:
