@@ -245,16 +245,15 @@ def _start_worker_thread() -> threading.Event:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Delivers notifications and runs the daily jobs until interrupted (or once, --once)."""
-    from services.notifications import delivery, jobs
+    from services.notifications import delivery
 
     if not _require_current_schema():
         return 2
     if args.once:
-        ran = jobs.run_daily()
-        report = delivery.drain()
+        ran, report = delivery.run_round()
         print(
-            f"每日任务：{', '.join(ran) or '无'}；已发送 {report.sent}，待重试 {report.retried}，"
-            f"失败 {report.failed}。"
+            f"每日任务：{', '.join(ran) or '无'}；展开通知 {report.expanded} 条；"
+            f"已发送 {report.sent}，待重试 {report.retried}，失败 {report.failed}。"
         )
         return 0
     stop = threading.Event()

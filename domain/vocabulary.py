@@ -153,6 +153,12 @@ class RegionLevel(LabelledEnum):
     TOWNSHIP = "township", "乡镇"
 
 
+class NoticeBatchKind(StrEnum):
+    """The events whose notices are written after their commit, by the worker."""
+
+    INSPECTIONS_DRAWN = "inspections_drawn"  # payload: {"plan_id": …}
+
+
 class NotificationKind(LabelledEnum):
     """What a notice is about (SPEC §10); `password_reset` only ever goes out by e-mail/SMS."""
 

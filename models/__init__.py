@@ -23,7 +23,13 @@ from models.inspection import (
     InspectionPlan,
     Inspector,
 )
-from models.notification import Delivery, JobRun, Notification, PasswordResetToken
+from models.notification import (
+    Delivery,
+    JobRun,
+    NoticeBatch,
+    Notification,
+    PasswordResetToken,
+)
 from models.receipt import PublicOutlet, Receipt
 from models.region import Region
 from models.throttle import Throttle
@@ -49,6 +55,7 @@ __all__ = [
     "InspectionPlan",
     "Inspector",
     "JobRun",
+    "NoticeBatch",
     "Notification",
     "PasswordResetToken",
     "PublicOutlet",

@@ -1,12 +1,13 @@
-"""Notifications (SPEC §10): the in-app inbox, the outbox of e-mail/SMS deliveries, password-reset
-tokens and the lock rows of daily jobs."""
+"""Notifications (SPEC §10): the in-app inbox, the outbox of e-mail/SMS deliveries, the batches of
+a large fan-out, password-reset tokens and the lock rows of daily jobs."""
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, Index
 from sqlmodel import CheckConstraint, Column, Field, SQLModel, Text
 
-from domain.vocabulary import DeliveryChannel, DeliveryStatus, NotificationKind
+from domain.vocabulary import DeliveryChannel, DeliveryStatus, NoticeBatchKind, NotificationKind
 from models.base import one_of, timestamp_field
 
 
@@ -59,6 +60,26 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = timestamp_field(nullable=True)
     created_at: datetime = timestamp_field()
     expires_at: datetime = timestamp_field()
+
+
+class NoticeBatch(SQLModel, table=True):
+    """One outbox row standing for a large fan-out (SPEC §10: a draw's notices), written in the
+    event's transaction. A worker expands it after commit in chunks, each its own transaction
+    that advances `progress` (the last item told; for a draw the inspection's `m`), so a crash
+    resumes where the last chunk committed. A worker holds it for a lease (`claimed_until`),
+    renewed with each chunk; `expanded_at` once every notice is written."""
+
+    __tablename__ = "notice_batch"
+    __table_args__ = (CheckConstraint(one_of("kind", NoticeBatchKind), name="kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    progress: int = Field(default=0)
+    notices: int = Field(default=0)  # written so far
+    created_at: datetime = timestamp_field()
+    claimed_until: datetime | None = timestamp_field(nullable=True)
+    expanded_at: datetime | None = timestamp_field(nullable=True)
 
 
 class PasswordResetToken(SQLModel, table=True):

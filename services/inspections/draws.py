@@ -2,9 +2,12 @@
 stores objects, teams and inspections. Runs once: the plan row is locked, so concurrent draws
 queue and the losers find it drawn (409)."""
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import JSON, Dialect, bindparam, insert
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -12,7 +15,7 @@ from domain import draw
 from domain.errors import NotEnoughInspectors, ValidationFailed
 from domain.lifecycle import next_plan_status
 from domain.vocabulary import PlanAction, SamplingMode
-from models.base import pk
+from models.base import pk, table_of
 from models.filing import Filing, FilingRevision
 from models.inspection import (
     Inspection,
@@ -26,6 +29,17 @@ from services.notifications import events as notices
 SNAPSHOT_CHUNK = 1000
 
 
+class _EncodedJSON(TypeDecorator[str]):
+    """A JSON column's value already encoded (the same `json.dumps` text the column writes):
+    bound as is, cast to JSON where the database needs it."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class _Drawn:
     """The draw computed from the frozen frame: nothing is stored yet."""
@@ -33,7 +47,7 @@ class _Drawn:
     key: str
     strata: list[draw.Stratum]
     assignments: list[draw.Assignment]
-    candidates: dict[str, tuple[dict[str, Any], str]]  # filing number -> (candidate, stratum)
+    objects: dict[str, tuple[dict[str, Any], str]]  # drawn filing number -> (candidate, stratum)
 
 
 def _compute(plan: InspectionPlan, sources: list[list[int]]) -> _Drawn:
@@ -42,7 +56,6 @@ def _compute(plan: InspectionPlan, sources: list[list[int]]) -> _Drawn:
         raise ValidationFailed.single(
             "sources", "validation_error", "须为每个随机源录入至少一个数值"
         )
-    candidates = {c["filing_no"]: (c, s["label"]) for s in plan.strata for c in s["candidates"]}
     try:
         key = draw.key_string(sources)
         strata = [
@@ -51,14 +64,24 @@ def _compute(plan: InspectionPlan, sources: list[list[int]]) -> _Drawn:
         ]
         count = plan.sampling["count"] if plan.sampling["mode"] == SamplingMode.COUNT else None
         draw.draw_objects(key, strata, count=count)
-        objects = [(no, candidates[no][0]["uscc"]) for stratum in strata for no in stratum.selected]
+        # Only the drawn candidates are looked up: a map of a whole city-wide frame would cost
+        # more than the draw.
+        objects: dict[str, tuple[dict[str, Any], str]] = {}
+        for stored, stratum in zip(plan.strata, strata, strict=True):
+            wanted = set(stratum.selected)
+            objects.update(
+                (c["filing_no"], (c, stratum.label))
+                for c in stored["candidates"]
+                if c["filing_no"] in wanted
+            )
+        pairs = [(no, objects[no][0]["uscc"]) for stratum in strata for no in stratum.selected]
         pool = [draw.PoolMember(p["certificate_no"], frozenset(p["conflicts"])) for p in plan.pool]
-        assignments = draw.draw_teams(key, objects, pool, plan.team_size)
+        assignments = draw.draw_teams(key, pairs, pool, plan.team_size)
     except draw.DrawError as error:
         if error.code == NotEnoughInspectors.code:
             raise NotEnoughInspectors(error.message) from None
         raise ValidationFailed.single("sources", error.code, error.message) from None
-    return _Drawn(key, strata, assignments, candidates)
+    return _Drawn(key, strata, assignments, objects)
 
 
 def _outlets_as_drawn(session: Session, filing_ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -76,38 +99,70 @@ def _outlets_as_drawn(session: Session, filing_ids: list[int]) -> dict[int, tupl
 
 
 def _store_inspections(session: Session, plan: InspectionPlan, drawn: _Drawn) -> None:
+    """Inspections and their members as multi-row inserts (a city-wide draw has tens of
+    thousands of objects: a flush per row would take longer than the draw)."""
     inspector_ids = {p["certificate_no"]: p["inspector_id"] for p in plan.pool}
     snapshots = _outlets_as_drawn(
-        session,
-        [drawn.candidates[a.filing_no][0]["filing_id"] for a in drawn.assignments],
+        session, [drawn.objects[a.filing_no][0]["filing_id"] for a in drawn.assignments]
     )
+    # Most objects share their eligible list (the whole pool, less one operator's conflicts,
+    # until inspectors reach the cap): each distinct list is encoded once. Encoding every
+    # list again, 200 certificates each, cost more than the draw.
+    encoded: dict[tuple[str, ...], str] = {}
+
+    def json_of(values: list[str]) -> str:
+        key = tuple(values)
+        text = encoded.get(key)
+        if text is None:
+            text = encoded[key] = json.dumps(values)
+        return text
+
+    rows = []
     for assignment in drawn.assignments:
-        candidate, label = drawn.candidates[assignment.filing_no]
+        candidate, label = drawn.objects[assignment.filing_no]
         # A frozen candidate whose filing has no revision in force any more (impossible today:
         # a filing keeps its last revision when it ends) is named by its number.
         outlet_name, outlet_address = snapshots.get(
             candidate["filing_id"], (assignment.filing_no, "")
         )
-        inspection = Inspection(
-            plan_id=pk(plan),
-            m=assignment.m,
-            filing_id=candidate["filing_id"],
-            filing_no=assignment.filing_no,
-            outlet_name=outlet_name,
-            outlet_address=outlet_address,
-            stratum=label,
-            eligible=assignment.eligible,
-            team=assignment.team,
+        rows.append(
+            {
+                "plan_id": pk(plan),
+                "m": assignment.m,
+                "filing_id": candidate["filing_id"],
+                "filing_no": assignment.filing_no,
+                "outlet_name": outlet_name,
+                "outlet_address": outlet_address,
+                "stratum": label,
+                "eligible_json": json_of(assignment.eligible),
+                "team_json": json_of(assignment.team),
+            }
         )
-        session.add(inspection)
-        session.flush()
-        for certificate_no in assignment.team:
-            session.add(
-                InspectionMember(
-                    inspection_id=pk(inspection),
-                    inspector_id=inspector_ids[certificate_no],
-                )
+    if not rows:
+        return
+    # RETURNING makes SQLAlchemy send multi-row INSERTs ("insertmanyvalues", a thousand rows a
+    # statement) on both databases, not a statement per row, and gives each row's id with its
+    # `m` (unordered: SQLite cannot promise a multi-row insert's RETURNING order).
+    ids: dict[int, int] = {
+        m: inspection_id
+        for m, inspection_id in session.execute(
+            insert(table_of(Inspection))
+            .values(
+                eligible=bindparam("eligible_json", type_=_EncodedJSON()),
+                team=bindparam("team_json", type_=_EncodedJSON()),
             )
+            .returning(col(Inspection.m), col(Inspection.id)),
+            rows,
+        )
+    }
+    members = [
+        {"inspection_id": ids[assignment.m], "inspector_id": inspector_ids[certificate_no]}
+        for assignment in drawn.assignments
+        for certificate_no in assignment.team
+    ]
+    session.execute(  # RETURNING again only for the multi-row statements
+        insert(table_of(InspectionMember)).returning(col(InspectionMember.inspection_id)), members
+    )
 
 
 def run_draw(

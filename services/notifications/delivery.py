@@ -66,6 +66,7 @@ class Report:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    expanded: int = 0  # notices written from notice batches (`batches`)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -344,19 +345,32 @@ def drain(session_factory: SessionFactory = session_scope, *, limit: int = 20) -
             return total
 
 
+def run_round(
+    session_factory: SessionFactory = session_scope,
+) -> tuple[dict[str, int], Report]:
+    """One round of the worker: the daily jobs not yet run today (each under its database lock),
+    then the notice batches expanded (a draw's notices, written after its commit), then the
+    outbox drained, so the notices just written go out in the same round. The jobs run and
+    what the outbox did."""
+    from services.notifications import batches, jobs  # both build on this module
+
+    ran = jobs.run_daily(session_factory)
+    expanded = batches.expand(session_factory)
+    report = drain(session_factory)
+    report.expanded = expanded
+    return ran, report
+
+
 def run_forever(
     stop: threading.Event,
     *,
     interval: float = 5.0,
     session_factory: SessionFactory = session_scope,
 ) -> None:
-    """The worker loop: daily jobs (each under its database lock), then the outbox."""
-    from services.notifications import jobs
-
+    """The worker loop: a round (`run_round`) every `interval` seconds."""
     while not stop.is_set():
         try:
-            jobs.run_daily(session_factory)
-            drain(session_factory)
+            run_round(session_factory)
         except Exception:  # the loop survives a database hiccup; the next round retries
             logger.exception("notification worker round failed")
         stop.wait(interval)

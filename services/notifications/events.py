@@ -8,14 +8,18 @@ team and to admins and inspectors around it, the inspection's API record.
 E-mail and SMS carry them absolute (PUBLIC_BASE_URL); the in-app inbox keeps them relative."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from core import clock
 from domain.vocabulary import (
     DocumentKind,
     FilingAction,
     FollowUpOutcome,
+    NoticeBatchKind,
     NotificationKind,
     Outcome,
     Role,
@@ -30,6 +34,7 @@ from models.inspection import (
     InspectionPlan,
     Inspector,
 )
+from models.notification import NoticeBatch
 from models.user import User
 from services.notifications.outbox import enterprise_recipients, notify, staff_recipients
 
@@ -79,8 +84,8 @@ def staff_filing_link(filing_id: int) -> str:
     return f"/review/filings/{filing_id}"
 
 
-def _task_link(inspection: Inspection) -> str:
-    return f"/inspector/tasks/{pk(inspection)}"
+def _task_link(inspection_id: int) -> str:
+    return f"/inspector/tasks/{inspection_id}"
 
 
 def _staff_inspection(inspection: Inspection) -> str:
@@ -204,44 +209,142 @@ def _team_users(session: Session, inspection: Inspection) -> list[User]:
     )
 
 
-def _period(plan: InspectionPlan) -> str:
-    return f"{plan.period_start.isoformat()} 至 {plan.period_end.isoformat()}"
-
-
 def inspections_drawn(session: Session, plan: InspectionPlan) -> None:
-    """Each drawn outlet's operator learns it was drawn; each team member its assignment."""
-    items = _item_names(session, plan.item_codes)
-    inspections = session.exec(
-        select(Inspection).where(Inspection.plan_id == pk(plan)).order_by(col(Inspection.m))
+    """A draw tells every drawn outlet's operators and every team member (SPEC §10): tens of
+    thousands of notices for a city-wide plan, so the draw's transaction writes one batch row
+    and the worker writes the notices after commit (`drawn_notices`, by `batches`)."""
+    session.add(
+        NoticeBatch(
+            kind=NoticeBatchKind.INSPECTIONS_DRAWN,
+            payload={"plan_id": pk(plan)},
+            created_at=clock.now(),
+        )
+    )
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to several people (a `notify` call not yet written)."""
+
+    users: list[User]
+    kind: NotificationKind
+    title: str
+    body: str
+    link: str | None
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    id: int
+    m: int
+    filing_id: int
+    filing_no: str
+    outlet_name: str
+    team: list[str]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The notices of up to `limit` items of a batch; `last` is the progress after them."""
+
+    last: int
+    items: int
+    notices: list[Notice]
+
+
+def drawn_notices(session: Session, plan_id: int, *, after_m: int, limit: int) -> Chunk:
+    """The notices of the plan's inspections after `after_m`, at most `limit` inspections in draw
+    order: each drawn outlet's operators, then its team. A handful of queries per chunk,
+    whatever its size."""
+    # The plan's own columns only: its frozen frame is tens of megabytes in a city-wide plan.
+    plan = session.execute(
+        sa_select(
+            col(InspectionPlan.name),
+            col(InspectionPlan.item_codes),
+            col(InspectionPlan.period_start),
+            col(InspectionPlan.period_end),
+        ).where(col(InspectionPlan.id) == plan_id)
+    ).first()
+    rows = session.execute(
+        sa_select(
+            col(Inspection.id),
+            col(Inspection.m),
+            col(Inspection.filing_id),
+            col(Inspection.filing_no),
+            col(Inspection.outlet_name),
+            col(Inspection.team),
+        )
+        .where(col(Inspection.plan_id) == plan_id, col(Inspection.m) > after_m)
+        .order_by(col(Inspection.m))
+        .limit(limit)
     ).all()
-    for inspection in inspections:
-        filing = session.get(Filing, inspection.filing_id)
-        assert filing is not None
-        name = _outlet_name(session, filing)
-        notify(
-            session,
-            _operators(session, filing),
-            kind=NotificationKind.INSPECTION_NOTICE,
-            title=f"抽查通知：{name}",
-            body=(
-                f"网点“{name}”（备案编号 {inspection.filing_no}）在“{plan.name}”中被随机抽取。"
-                f"检查事项：{items}；检查期间：{_period(plan)}；"
-                f"检查组执法证号：{'、'.join(inspection.team)}。"
-                "请备好备案回执、营业执照、场所及收寄验视等相关记录，配合检查。"
-            ),
-            link=f"/inspection-plans/{pk(plan)}",  # the published plan
+    drawn = [_Drawn(*row) for row in rows]
+    if plan is None or not drawn:
+        return Chunk(after_m, 0, [])
+    plan_name, item_codes, period_start, period_end = plan
+    enterprise_of = dict(
+        session.exec(
+            select(Filing.id, Filing.enterprise_id).where(
+                col(Filing.id).in_({d.filing_id for d in drawn})
+            )
+        ).all()
+    )
+    operators: dict[int, list[User]] = {}
+    for user in session.exec(
+        select(User)
+        .where(
+            col(User.enterprise_id).in_(set(enterprise_of.values())),
+            User.role == Role.OPERATOR,
+            col(User.active).is_(True),
         )
-        notify(
-            session,
-            _team_users(session, inspection),
-            kind=NotificationKind.INSPECTION_NOTICE,
-            title=f"检查任务：{name}",
-            body=(
-                f"您被随机选派检查网点“{name}”（备案编号 {inspection.filing_no}）。"
-                f"检查事项：{items}；检查期间：{_period(plan)}。"
-            ),
-            link=_task_link(inspection),
+        .order_by(col(User.id))
+    ).all():
+        if user.enterprise_id is not None:
+            operators.setdefault(user.enterprise_id, []).append(user)
+    teams: dict[int, list[User]] = {}
+    for inspection_id, user in session.exec(
+        select(InspectionMember.inspection_id, User)
+        .join(Inspector, col(Inspector.user_id) == col(User.id))
+        .join(InspectionMember, col(InspectionMember.inspector_id) == col(Inspector.id))
+        .where(col(InspectionMember.inspection_id).in_([d.id for d in drawn]))
+        .order_by(col(User.id))
+    ).all():
+        teams.setdefault(inspection_id, []).append(user)
+    items = _item_names(session, item_codes)
+    period = f"{period_start.isoformat()} 至 {period_end.isoformat()}"
+    notices: list[Notice] = []
+    for d in drawn:
+        # The outlet as drawn (the revision in force at the draw), as its inspection shows it:
+        # a rename between the draw and the expansion does not change what was drawn.
+        name = d.outlet_name
+        notices.append(
+            Notice(
+                operators.get(enterprise_of.get(d.filing_id, -1), []),
+                NotificationKind.INSPECTION_NOTICE,
+                f"抽查通知：{name}",
+                (
+                    f"网点“{name}”（备案编号 {d.filing_no}）在“{plan_name}”中被随机抽取。"
+                    f"检查事项：{items}；检查期间：{period}；"
+                    f"检查组执法证号：{'、'.join(d.team)}。"
+                    "请备好备案回执、营业执照、场所及收寄验视等相关记录，配合检查。"
+                ),
+                f"/inspection-plans/{plan_id}",  # the published plan
+            )
         )
+        notices.append(
+            Notice(
+                teams.get(d.id, []),
+                NotificationKind.INSPECTION_NOTICE,
+                f"检查任务：{name}",
+                (
+                    f"您被随机选派检查网点“{name}”（备案编号 {d.filing_no}）。"
+                    f"检查事项：{items}；检查期间：{period}。"
+                ),
+                _task_link(d.id),
+            )
+        )
+    return Chunk(drawn[-1].m, len(drawn), notices)
 
 
 def inspection_result(session: Session, inspection: Inspection) -> None:

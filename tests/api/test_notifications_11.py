@@ -15,7 +15,7 @@ from models.filing import FilingRevision
 from models.notification import JobRun
 from models.user import User
 from services.accounts import users as accounts
-from services.notifications import jobs
+from services.notifications import batches, jobs
 from tests.api.test_inspections import World, drawn_plan, world  # noqa: F401  (fixture)
 from tests.factories import (
     auth,
@@ -156,6 +156,9 @@ def test_drawn_outlets_tell_their_operators_and_teams_and_results_tell_operators
     filing = next(f for f in world["outlets"] if f.filing_no == assignment["filing_no"])
     owner = session.exec(select(User).where(User.enterprise_id == filing.enterprise_id)).first()
     assert owner is not None
+    # The draw's notices are one batch, written by the worker after the draw's commit.
+    assert not [n for n in inbox(client, owner)["items"] if n["kind"] == "inspection_notice"]
+    assert batches.expand(scope_of(session)) > 0
     notice = next(n for n in inbox(client, owner)["items"] if n["kind"] == "inspection_notice")
     assert assignment["filing_no"] in notice["body"]
     for text in ("2026-11-15", "2026-12-31", *assignment["team"]):
