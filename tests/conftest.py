@@ -9,8 +9,8 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,9 +76,9 @@ def engine() -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    """A session inside a transaction that is rolled back after the test.
+@contextmanager
+def rolled_back_session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back at the end.
 
     The service's own commits become savepoint releases, so the code under test runs unchanged.
     """
@@ -93,6 +93,28 @@ def session(engine: Engine) -> Iterator[Session]:
         session.close()
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    with rolled_back_session(engine) as session:
+        yield session
+
+
+def scope_of(session: Session) -> Callable[[], AbstractContextManager[Session]]:
+    """The worker's short transactions (`session_scope`), on the test's rolled-back session."""
+
+    @contextmanager
+    def scope() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    return scope
 
 
 def serve_from(session: Session, engine: Engine) -> None:

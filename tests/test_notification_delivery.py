@@ -5,8 +5,7 @@ import email
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -25,6 +24,7 @@ from models.notification import Delivery
 from models.user import User
 from services.accounts import users as accounts
 from services.notifications import delivery
+from tests.conftest import scope_of
 from tests.factories import auth, submitted_filing
 
 START = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -83,19 +83,6 @@ def moment() -> Iterator[list[datetime]]:
     clock.set_clock(lambda: now[0])
     yield now
     clock.set_clock(None)
-
-
-def scope_of(session: Session) -> Callable[[], AbstractContextManager[Session]]:
-    @contextmanager
-    def scope() -> Iterator[Session]:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-    return scope
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, *, smtp_port: int, sms_url: str) -> None:

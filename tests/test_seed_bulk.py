@@ -33,7 +33,7 @@ from services.filings import actions
 from services.filings import rules as filing_rules
 from services.oversight import audit
 from services.receipts import directory, issuing, signing
-from tests.conftest import serve_from
+from tests.conftest import rolled_back_session, serve_from
 from tests.factories import auth
 
 OUTLETS = 2500
@@ -75,17 +75,8 @@ def loaded(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture
 def db(loaded: Loaded) -> Iterator[Session]:
     """A session on the bulk database whose writes are rolled back after the test."""
-    connection = loaded.engine.connect()
-    outer = connection.begin()
-    session = Session(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    try:
+    with rolled_back_session(loaded.engine) as session:
         yield session
-    finally:
-        session.close()
-        outer.rollback()
-        connection.close()
 
 
 @pytest.fixture

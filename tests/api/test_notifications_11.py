@@ -1,7 +1,5 @@
 """Notifications (SPEC §10) through the API: the inbox, and the events that write to it."""
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +15,7 @@ from models.user import User
 from services.accounts import users as accounts
 from services.notifications import batches, jobs
 from tests.api.test_inspections import World, drawn_plan, world  # noqa: F401  (fixture)
+from tests.conftest import scope_of
 from tests.factories import (
     auth,
     filed_filing,
@@ -46,21 +45,6 @@ def second_account(session: Session, operator: User) -> User:
         display_name="第二账号",
         enterprise_id=operator.enterprise_id,
     )
-
-
-def scope_of(session: Session) -> Callable[[], AbstractContextManager[Session]]:
-    """The worker's short transactions, on the test's own (rolled-back) session."""
-
-    @contextmanager
-    def scope() -> Iterator[Session]:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-    return scope
 
 
 def test_a_returned_filing_tells_every_operator_account_every_correction(

@@ -1,8 +1,6 @@
 """A draw's notices (SPEC §10): one outbox row in the draw's transaction, expanded by the worker
 after commit, in chunks, exactly once, whatever crashes or competing workers do."""
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 
 import pytest
@@ -21,6 +19,7 @@ from schemas.inspections import PlanCreate
 from services.accounts import users as accounts
 from services.inspections import draws, plans
 from services.notifications import batches, delivery
+from tests.conftest import scope_of
 from tests.factories import make_inspector, make_staff
 from tests.pages.test_public_pages import filed_outlets
 
@@ -40,21 +39,6 @@ def only_this_test_s_batches(session: Session) -> None:
         .values(expanded_at=clock.now())
     )
     session.flush()
-
-
-def scope_of(session: Session) -> Callable[[], AbstractContextManager[Session]]:
-    """The worker's short transactions, on the test's own (rolled-back) session."""
-
-    @contextmanager
-    def scope() -> Iterator[Session]:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-    return scope
 
 
 def announced_plan(session: Session, objects: int = 4) -> tuple[InspectionPlan, User]:
