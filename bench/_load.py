@@ -49,3 +49,25 @@ def run(host: str, port: int, paths: Sequence[str], *, seconds: float, connectio
 
     elapsed = asyncio.run(main())
     return {"requests": len(stats), "rps": len(stats) / elapsed, "latencies": stats}
+
+
+def _run_in_process(args: tuple[str, int, Sequence[str], float, int]) -> dict:
+    host, port, paths, seconds, connections = args
+    result = run(host, port, paths, seconds=seconds, connections=connections)
+    return {"requests": result["requests"], "rps": result["rps"]}
+
+
+def run_processes(
+    host: str, port: int, paths: Sequence[str], *, seconds: float, connections: int, processes: int
+) -> dict:
+    """`run` from several processes at once (one load process cannot keep two server workers
+    busy); requests per second summed."""
+    from multiprocessing import get_context
+
+    share = max(1, connections // processes)
+    with get_context("spawn").Pool(processes) as pool:
+        results = pool.map(_run_in_process, [(host, port, list(paths), seconds, share)] * processes)
+    return {
+        "requests": sum(r["requests"] for r in results),
+        "rps": sum(r["rps"] for r in results),
+    }
