@@ -1,8 +1,9 @@
-"""A filing's document shown in the browser, for whichever page may show it (the operator's,
-the reviewer's, the inspector's): the caller has already decided the user may read the filing."""
+"""A filing's document as an HTTP answer, for the API's download and every page that shows one
+(the operator's, the reviewer's, the inspector's): the caller has already decided the user may
+read the filing."""
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 from urllib.parse import quote
 
 from fastapi.responses import StreamingResponse
@@ -17,28 +18,45 @@ from models.user import User
 from services.filings import documents, queries
 
 
-def inline_document(
-    session: Session, filing: Filing, document_id: int, user: User
+def document_response(
+    session: Session,
+    filing: Filing,
+    document_id: int,
+    user: User,
+    *,
+    disposition: Literal["attachment", "inline"],
 ) -> StreamingResponse:
-    """The file, inline, never cached; reading a person's ID document is audited, as in the API."""
+    """The file, streamed from the store; reading a person's ID document is audited.
+
+    `attachment` is the API's download (with its SHA-256 as ETag); `inline` is shown in the
+    browser and never cached."""
     document = queries.find_document(session, filing, document_id)
     if document.kind == DocumentKind.ID_DOCUMENT:
-        session.commit()  # a reader cannot start writing on SQLite: begin a writer for the audit
+        # A GET runs in a read transaction, and on SQLite a reader whose snapshot has gone stale
+        # cannot start writing: end it and begin a writer (BEGIN IMMEDIATE) for the audit entry.
+        session.commit()
         begin_session(session, for_write=True)
         documents.record_document_read(session, filing, document, actor=user)
     try:
         handle = get_storage().open(document.sha256)
     except FileNotFoundError as error:
         raise NotFound("文件内容不存在") from error
-    return StreamingResponse(
-        _chunks(handle),
-        media_type=document.content_type,
-        headers={
-            "Content-Disposition": f"inline; filename*=UTF-8''{quote(document.filename)}",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(document.filename)}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if disposition == "inline":
+        headers["Cache-Control"] = "private, no-store"
+    else:
+        headers["ETag"] = f'"{document.sha256}"'
+    return StreamingResponse(_chunks(handle), media_type=document.content_type, headers=headers)
+
+
+def inline_document(
+    session: Session, filing: Filing, document_id: int, user: User
+) -> StreamingResponse:
+    """The file shown in the browser (pages)."""
+    return document_response(session, filing, document_id, user, disposition="inline")
 
 
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:

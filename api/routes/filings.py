@@ -1,6 +1,5 @@
-from collections.abc import Callable, Iterator
-from typing import Annotated, BinaryIO
-from urllib.parse import quote
+from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -8,9 +7,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from api.deps import Admin, AnyUser, Operator, Reviewer, SessionDep, reads_first
 from api.idempotency import IdempotencyDep, Idempotent
 from api.uploads import CheckedUpload, store_checked_upload
-from core.db import begin_session
-from core.storage import get_storage
-from domain.errors import FieldError, NotFound, ValidationFailed
+from domain.errors import FieldError, ValidationFailed
 from domain.vocabulary import Decision, DocumentKind
 from models.filing import Filing
 from models.user import User
@@ -30,6 +27,7 @@ from schemas.filings import (
 from schemas.inspections import RiskOverride
 from services.filings import access, actions, documents, presenters, queries
 from services.inspections import risk
+from web.documents import document_response
 
 router = APIRouter(prefix="/filings", tags=["filings"])
 
@@ -189,31 +187,7 @@ def download_document(
     """The file (owner, or reviewer/admin covering the outlet). Reading a person's ID document
     is recorded in the audit trail."""
     filing = access.get_for(session, filing_id, user)
-    document = queries.find_document(session, filing, document_id)
-    if document.kind == DocumentKind.ID_DOCUMENT:
-        # GET runs in a read transaction, and on SQLite a reader whose snapshot has gone stale
-        # cannot start writing: end it and begin a writer (BEGIN IMMEDIATE) for the audit entry.
-        session.commit()
-        begin_session(session, for_write=True)
-        documents.record_document_read(session, filing, document, actor=user)
-    try:
-        handle = get_storage().open(document.sha256)
-    except FileNotFoundError as error:
-        raise NotFound("文件内容不存在") from error
-    return StreamingResponse(
-        _chunks(handle),
-        media_type=document.content_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}",
-            "X-Content-Type-Options": "nosniff",
-            "ETag": f'"{document.sha256}"',
-        },
-    )
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    with handle:
-        yield from iter(lambda: handle.read(64 * 1024), b"")
+    return document_response(session, filing, document_id, user, disposition="attachment")
 
 
 @router.delete("/{filing_id}/documents/{document_id}", status_code=204)
