@@ -151,7 +151,7 @@ def run(outlets: int) -> dict[str, Any]:
         else:
             connection.execute(text("ANALYZE"))
             connection.commit()
-    valid = [no for no in receipt_numbers(engine, limit=20_000)]
+    valid = receipt_numbers(engine, limit=20_000)
     sample = random.Random(1).sample(valid, min(5000, len(valid)))
     checks = [f"/api/v1/public/receipts/{no}" for no in sample]
     tokens = _tokens()

@@ -96,25 +96,6 @@ class StoredFileError(Exception):
     """The object store refused or lost a file (not a missing one: that is FileNotFoundError)."""
 
 
-class _ObjectReader:
-    """An S3 object's body as the small file interface the download routes use."""
-
-    def __init__(self, body: Any) -> None:
-        self._body = body
-
-    def read(self, size: int = -1) -> bytes:
-        return cast(bytes, self._body.read(None if size < 0 else size))
-
-    def close(self) -> None:
-        self._body.close()
-
-    def __enter__(self) -> "_ObjectReader":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-
 class S3Storage:
     """Files as objects named by their SHA-256 in one bucket of an S3-compatible store.
 
@@ -158,7 +139,8 @@ class S3Storage:
             if _is_missing(error):
                 raise FileNotFoundError(sha256) from None
             raise
-        return cast(BinaryIO, _ObjectReader(response["Body"]))
+        # botocore's streaming body reads in chunks (`read(n)`), closes, and is a context manager.
+        return cast(BinaryIO, response["Body"])
 
     def exists(self, sha256: str) -> bool:
         from botocore.exceptions import ClientError
